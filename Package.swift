@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+// The NVMe-over-Fabrics RDMA target. Module map and dependency rules:
+// docs/ARCHITECTURE.md. `Target` never imports `Verbs`: a transport is a plug-in.
+import PackageDescription
+
+let package = Package(
+    name: "nvmf-target",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nvmf-tgt", targets: ["nvmf-tgt"]),
+        .library(name: "NVMe", targets: ["NVMe"]),
+        .library(name: "Target", targets: ["Target"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // System libraries and the few GNU-only C names Swift cannot see.
+        .systemLibrary(name: "CVerbs", pkgConfig: "libibverbs"),
+        .systemLibrary(name: "CAio"),
+        .target(name: "CShims", cSettings: [.define("_GNU_SOURCE")]),
+
+        // Pure wire formats: no I/O, no allocation on the parse path.
+        .target(name: "NVMe"),
+        // libibverbs + librdmacm in Swift; knows nothing of NVMe.
+        .target(name: "Verbs", dependencies: ["CVerbs", "CShims"]),
+        // BlockDevice and its devices: libaio (O_DIRECT), memory, null.
+        .target(name: "Backends", dependencies: ["CAio", "CShims"]),
+        // The transport-agnostic NVMe-oF target core.
+        .target(
+            name: "Target",
+            dependencies: [
+                "NVMe", "Backends",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
+        // The RDMA Transport for Target.
+        .target(
+            name: "RdmaTransport",
+            dependencies: [
+                "Target", "NVMe", "Verbs", "Backends",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "nvmf-tgt",
+            dependencies: [
+                "Target", "RdmaTransport", "Backends", "NVMe",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
+        .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
+        .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
+        .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+#include <libaio.h>
+#include <sys/eventfd.h>

@@ -1,0 +1,28 @@
+// GNU-only names Swift's importer cannot see, even with _GNU_SOURCE in a
+// module map (see docs/ARCHITECTURE.md). Keep this file tiny.
+#ifndef CSHIMS_H
+#define CSHIMS_H
+#include <stdint.h>
+#include <sys/types.h>
+
+/// O_DIRECT as an int (GNU-only in <fcntl.h>).
+int cshims_o_direct(void);
+/// Pins the calling thread to one CPU; returns 0 or an errno value.
+int cshims_pin_thread_to_cpu(int cpu);
+/// The CPU the calling thread runs on, or -1.
+int cshims_current_cpu(void);
+/// Number of CPUs this process may run on.
+int cshims_available_cpus(void);
+/// fallocate(2) with the given mode (FALLOC_FL_* are GNU-only); 0 or errno.
+int cshims_fallocate(int fd, int mode, off_t offset, off_t length);
+int cshims_falloc_fl_keep_size(void);
+int cshims_falloc_fl_punch_hole(void);
+int cshims_falloc_fl_zero_range(void);
+/// BLKGETSIZE64 / BLKSSZGET / BLKDISCARD / BLKZEROOUT on a block device; 0 or errno.
+int cshims_blk_size_bytes(int fd, uint64_t *bytes);
+int cshims_blk_logical_block_size(int fd, int *size);
+int cshims_blk_discard(int fd, uint64_t offset, uint64_t length);
+int cshims_blk_zeroout(int fd, uint64_t offset, uint64_t length);
+/// RWF_DSYNC for pwritev2 (durable write, i.e. FUA).
+int cshims_rwf_dsync(void);
+#endif

@@ -1,0 +1,1 @@
+// Module NVMe: see docs/ARCHITECTURE.md.

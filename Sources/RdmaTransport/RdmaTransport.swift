@@ -1,0 +1,1 @@
+// Module RdmaTransport: see docs/ARCHITECTURE.md.

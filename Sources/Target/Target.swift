@@ -1,0 +1,1 @@
+// Module Target: see docs/ARCHITECTURE.md.

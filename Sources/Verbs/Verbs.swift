@@ -1,0 +1,1 @@
+// Module Verbs: see docs/ARCHITECTURE.md.

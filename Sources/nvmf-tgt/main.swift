@@ -1,0 +1,1 @@
+print("nvmf-tgt: not yet built")

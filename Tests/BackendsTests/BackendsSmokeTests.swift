@@ -1,0 +1,4 @@
+import Testing
+@testable import Backends
+
+@Test func moduleLinks() { #expect(Bool(true)) }

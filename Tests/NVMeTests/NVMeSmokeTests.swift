@@ -1,0 +1,4 @@
+import Testing
+@testable import NVMe
+
+@Test func moduleLinks() { #expect(Bool(true)) }

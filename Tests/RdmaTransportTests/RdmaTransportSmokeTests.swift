@@ -1,0 +1,4 @@
+import Testing
+@testable import RdmaTransport
+
+@Test func moduleLinks() { #expect(Bool(true)) }

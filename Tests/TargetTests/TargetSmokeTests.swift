@@ -1,0 +1,4 @@
+import Testing
+@testable import Target
+
+@Test func moduleLinks() { #expect(Bool(true)) }

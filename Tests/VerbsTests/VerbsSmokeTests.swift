@@ -1,0 +1,4 @@
+import Testing
+@testable import Verbs
+
+@Test func moduleLinks() { #expect(Bool(true)) }
