@@ -5,8 +5,8 @@
 . /lab-job/job.env
 exec >/lab-job/output.log 2>&1
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C
-mkdir -p "$REPO" /opt/swift /tmp
-mount -t tmpfs tmpfs /tmp
+mkdir -p /tmp && mount -t tmpfs tmpfs /tmp   # before the shares: the repository may live under /tmp
+mkdir -p "$REPO" /opt/swift
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose repo "$REPO" || { echo "guest: cannot mount the repository"; echo 90 >/lab-job/exit-code; exit; }
 [ "$HAVE_SWIFT" = 1 ] && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro swift /opt/swift
 ulimit -l unlimited
