@@ -1,16 +1,16 @@
 /// SCT: which table a status code comes from (CQE status bits 11:9).
 @frozen
 public enum StatusCodeType: UInt8, Sendable {
-  /// Generic Command Status.
-  case generic = 0
-  /// Command Specific Status (Fabrics 0x80+, AER limit, log page errors).
-  case commandSpecific = 1
-  /// Media and Data Integrity Errors.
-  case mediaError = 2
-  /// Path Related Status.
-  case path = 3
-  /// Vendor Specific.
-  case vendorSpecific = 7
+    /// Generic Command Status.
+    case generic = 0
+    /// Command Specific Status (Fabrics 0x80+, AER limit, log page errors).
+    case commandSpecific = 1
+    /// Media and Data Integrity Errors.
+    case mediaError = 2
+    /// Path Related Status.
+    case path = 3
+    /// Vendor Specific.
+    case vendorSpecific = 7
 }
 
 /// The outcome of an NVMe command: SCT, SC, DNR and, optionally, the offset
@@ -21,139 +21,139 @@ public enum StatusCodeType: UInt8, Sendable {
 /// 15 DNR, phase bit 0 always 0 on fabrics).
 @frozen
 public struct NVMeStatus: Error, Hashable, Sendable {
-  /// The CQE STATUS word (phase 0).
-  public var rawValue: UInt16
-  /// Byte offset of the offending field in the SQE, or `noLocation`.
-  public var errorLocation: UInt16
+    /// The CQE STATUS word (phase 0).
+    public var rawValue: UInt16
+    /// Byte offset of the offending field in the SQE, or `noLocation`.
+    public var errorLocation: UInt16
 
-  /// "No location" marker (the spec's FFFFh).
-  public static let noLocation: UInt16 = 0xFFFF
+    /// "No location" marker (the spec's FFFFh).
+    public static let noLocation: UInt16 = 0xFFFF
 
-  @inlinable
-  public init(rawValue: UInt16, errorLocation: UInt16 = NVMeStatus.noLocation) {
-    self.rawValue = rawValue & 0xFFFE
-    self.errorLocation = errorLocation
-  }
+    @inlinable
+    public init(rawValue: UInt16, errorLocation: UInt16 = NVMeStatus.noLocation) {
+        self.rawValue = rawValue & 0xFFFE
+        self.errorLocation = errorLocation
+    }
 
-  @inlinable
-  public init(codeType: StatusCodeType, code: UInt8, doNotRetry: Bool) {
-    let word = UInt16(code) << 1 | UInt16(codeType.rawValue & 0x7) << 9 | (doNotRetry ? 0x8000 : 0)
-    self.init(rawValue: word)
-  }
+    @inlinable
+    public init(codeType: StatusCodeType, code: UInt8, doNotRetry: Bool) {
+        let word = UInt16(code) << 1 | UInt16(codeType.rawValue & 0x7) << 9 | (doNotRetry ? 0x8000 : 0)
+        self.init(rawValue: word)
+    }
 
-  /// SC, bits 8:1.
-  @inlinable public var code: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 1) }
-  /// SCT, bits 11:9 (raw, since unknown types may arrive from a peer).
-  @inlinable public var codeTypeValue: UInt8 { UInt8(truncatingIfNeeded: (rawValue >> 9) & 0x7) }
-  /// SCT as an enum, nil for reserved values.
-  @inlinable public var codeType: StatusCodeType? { StatusCodeType(rawValue: codeTypeValue) }
-  /// DNR, bit 15: the host must not retry.
-  @inlinable public var doNotRetry: Bool { rawValue & 0x8000 != 0 }
-  /// True for Successful Completion.
-  @inlinable public var isSuccess: Bool { rawValue & 0x0FFE == 0 }
+    /// SC, bits 8:1.
+    @inlinable public var code: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 1) }
+    /// SCT, bits 11:9 (raw, since unknown types may arrive from a peer).
+    @inlinable public var codeTypeValue: UInt8 { UInt8(truncatingIfNeeded: (rawValue >> 9) & 0x7) }
+    /// SCT as an enum, nil for reserved values.
+    @inlinable public var codeType: StatusCodeType? { StatusCodeType(rawValue: codeTypeValue) }
+    /// DNR, bit 15: the host must not retry.
+    @inlinable public var doNotRetry: Bool { rawValue & 0x8000 != 0 }
+    /// True for Successful Completion.
+    @inlinable public var isSuccess: Bool { rawValue & 0x0FFE == 0 }
 
-  /// The same status, blaming the SQE field at `offset`.
-  @inlinable
-  public func at(_ offset: Int) -> NVMeStatus {
-    NVMeStatus(rawValue: rawValue, errorLocation: UInt16(truncatingIfNeeded: offset))
-  }
+    /// The same status, blaming the SQE field at `offset`.
+    @inlinable
+    public func at(_ offset: Int) -> NVMeStatus {
+        NVMeStatus(rawValue: rawValue, errorLocation: UInt16(truncatingIfNeeded: offset))
+    }
 
-  /// The same status without DNR (retryable).
-  @inlinable
-  public var retryable: NVMeStatus {
-    NVMeStatus(rawValue: rawValue & 0x7FFF, errorLocation: errorLocation)
-  }
+    /// The same status without DNR (retryable).
+    @inlinable
+    public var retryable: NVMeStatus {
+        NVMeStatus(rawValue: rawValue & 0x7FFF, errorLocation: errorLocation)
+    }
 }
 
 extension NVMeStatus {
-  // MARK: Generic (SCT 0)
-  public static let success = NVMeStatus(rawValue: 0)
-  /// 01h Invalid Command Opcode.
-  public static let invalidOpcode = NVMeStatus(codeType: .generic, code: 0x01, doNotRetry: true)
-  /// 02h Invalid Field in Command.
-  public static let invalidField = NVMeStatus(codeType: .generic, code: 0x02, doNotRetry: true)
-  /// 04h Data Transfer Error.
-  public static let dataTransferError = NVMeStatus(
-    codeType: .generic, code: 0x04, doNotRetry: false)
-  /// 06h Internal Error.
-  public static let internalError = NVMeStatus(codeType: .generic, code: 0x06, doNotRetry: false)
-  /// 07h Command Abort Requested.
-  public static let abortRequested = NVMeStatus(codeType: .generic, code: 0x07, doNotRetry: false)
-  /// 08h Command Aborted due to SQ Deletion.
-  public static let abortedSQDeletion = NVMeStatus(
-    codeType: .generic, code: 0x08, doNotRetry: false)
-  /// 0Bh Invalid Namespace or Format.
-  public static let invalidNamespace = NVMeStatus(codeType: .generic, code: 0x0B, doNotRetry: true)
-  /// 0Ch Command Sequence Error.
-  public static let commandSequenceError = NVMeStatus(
-    codeType: .generic, code: 0x0C, doNotRetry: true)
-  /// 0Dh Invalid SGL Segment Descriptor.
-  public static let invalidSGLSegmentDescriptor = NVMeStatus(
-    codeType: .generic, code: 0x0D, doNotRetry: true)
-  /// 0Eh Invalid Number of SGL Descriptors.
-  public static let invalidSGLDescriptorCount = NVMeStatus(
-    codeType: .generic, code: 0x0E, doNotRetry: true)
-  /// 0Fh Data SGL Length Invalid.
-  public static let dataSGLLengthInvalid = NVMeStatus(
-    codeType: .generic, code: 0x0F, doNotRetry: true)
-  /// 11h SGL Descriptor Type Invalid.
-  public static let sglDescriptorTypeInvalid = NVMeStatus(
-    codeType: .generic, code: 0x11, doNotRetry: true)
-  /// 16h SGL Offset Invalid.
-  public static let sglOffsetInvalid = NVMeStatus(codeType: .generic, code: 0x16, doNotRetry: true)
-  /// 1Ah Keep Alive Timeout Invalid.
-  public static let keepAliveTimeoutInvalid = NVMeStatus(
-    codeType: .generic, code: 0x1A, doNotRetry: true)
-  /// 21h Command Interrupted: the host retries (used when a backend queue is full).
-  public static let commandInterrupted = NVMeStatus(
-    codeType: .generic, code: 0x21, doNotRetry: false)
-  /// 80h LBA Out of Range.
-  public static let lbaOutOfRange = NVMeStatus(codeType: .generic, code: 0x80, doNotRetry: true)
-  /// 82h Namespace Not Ready (retryable: paused subsystem).
-  public static let namespaceNotReady = NVMeStatus(
-    codeType: .generic, code: 0x82, doNotRetry: false)
+    // MARK: Generic (SCT 0)
+    public static let success = NVMeStatus(rawValue: 0)
+    /// 01h Invalid Command Opcode.
+    public static let invalidOpcode = NVMeStatus(codeType: .generic, code: 0x01, doNotRetry: true)
+    /// 02h Invalid Field in Command.
+    public static let invalidField = NVMeStatus(codeType: .generic, code: 0x02, doNotRetry: true)
+    /// 04h Data Transfer Error.
+    public static let dataTransferError = NVMeStatus(
+        codeType: .generic, code: 0x04, doNotRetry: false)
+    /// 06h Internal Error.
+    public static let internalError = NVMeStatus(codeType: .generic, code: 0x06, doNotRetry: false)
+    /// 07h Command Abort Requested.
+    public static let abortRequested = NVMeStatus(codeType: .generic, code: 0x07, doNotRetry: false)
+    /// 08h Command Aborted due to SQ Deletion.
+    public static let abortedSQDeletion = NVMeStatus(
+        codeType: .generic, code: 0x08, doNotRetry: false)
+    /// 0Bh Invalid Namespace or Format.
+    public static let invalidNamespace = NVMeStatus(codeType: .generic, code: 0x0B, doNotRetry: true)
+    /// 0Ch Command Sequence Error.
+    public static let commandSequenceError = NVMeStatus(
+        codeType: .generic, code: 0x0C, doNotRetry: true)
+    /// 0Dh Invalid SGL Segment Descriptor.
+    public static let invalidSGLSegmentDescriptor = NVMeStatus(
+        codeType: .generic, code: 0x0D, doNotRetry: true)
+    /// 0Eh Invalid Number of SGL Descriptors.
+    public static let invalidSGLDescriptorCount = NVMeStatus(
+        codeType: .generic, code: 0x0E, doNotRetry: true)
+    /// 0Fh Data SGL Length Invalid.
+    public static let dataSGLLengthInvalid = NVMeStatus(
+        codeType: .generic, code: 0x0F, doNotRetry: true)
+    /// 11h SGL Descriptor Type Invalid.
+    public static let sglDescriptorTypeInvalid = NVMeStatus(
+        codeType: .generic, code: 0x11, doNotRetry: true)
+    /// 16h SGL Offset Invalid.
+    public static let sglOffsetInvalid = NVMeStatus(codeType: .generic, code: 0x16, doNotRetry: true)
+    /// 1Ah Keep Alive Timeout Invalid.
+    public static let keepAliveTimeoutInvalid = NVMeStatus(
+        codeType: .generic, code: 0x1A, doNotRetry: true)
+    /// 21h Command Interrupted: the host retries (used when a backend queue is full).
+    public static let commandInterrupted = NVMeStatus(
+        codeType: .generic, code: 0x21, doNotRetry: false)
+    /// 80h LBA Out of Range.
+    public static let lbaOutOfRange = NVMeStatus(codeType: .generic, code: 0x80, doNotRetry: true)
+    /// 82h Namespace Not Ready (retryable: paused subsystem).
+    public static let namespaceNotReady = NVMeStatus(
+        codeType: .generic, code: 0x82, doNotRetry: false)
 
-  // MARK: Command specific (SCT 1)
-  /// 05h Asynchronous Event Request Limit Exceeded.
-  public static let asyncEventLimitExceeded = NVMeStatus(
-    codeType: .commandSpecific, code: 0x05, doNotRetry: true)
-  /// 09h Invalid Log Page.
-  public static let invalidLogPage = NVMeStatus(
-    codeType: .commandSpecific, code: 0x09, doNotRetry: true)
-  /// 0Dh Feature Identifier Not Saveable.
-  public static let featureNotSaveable = NVMeStatus(
-    codeType: .commandSpecific, code: 0x0D, doNotRetry: true)
-  /// 82h (NVM) Attempted Write to Read Only Range.
-  public static let writeToReadOnly = NVMeStatus(
-    codeType: .commandSpecific, code: 0x82, doNotRetry: true)
-  /// 80h (Fabrics Connect) Connect Incompatible Format.
-  public static let connectIncompatibleFormat = NVMeStatus(
-    codeType: .commandSpecific, code: 0x80, doNotRetry: true)
-  /// 81h (Fabrics Connect) Connect Controller Busy.
-  public static let connectControllerBusy = NVMeStatus(
-    codeType: .commandSpecific, code: 0x81, doNotRetry: true)
-  /// 82h (Fabrics Connect) Connect Invalid Parameters; DW0 carries IPO/IATTR.
-  public static let connectInvalidParameters = NVMeStatus(
-    codeType: .commandSpecific, code: 0x82, doNotRetry: true)
-  /// 83h (Fabrics Connect) Connect Restart Discovery.
-  public static let connectRestartDiscovery = NVMeStatus(
-    codeType: .commandSpecific, code: 0x83, doNotRetry: true)
-  /// 84h (Fabrics Connect) Connect Invalid Host.
-  public static let connectInvalidHost = NVMeStatus(
-    codeType: .commandSpecific, code: 0x84, doNotRetry: true)
+    // MARK: Command specific (SCT 1)
+    /// 05h Asynchronous Event Request Limit Exceeded.
+    public static let asyncEventLimitExceeded = NVMeStatus(
+        codeType: .commandSpecific, code: 0x05, doNotRetry: true)
+    /// 09h Invalid Log Page.
+    public static let invalidLogPage = NVMeStatus(
+        codeType: .commandSpecific, code: 0x09, doNotRetry: true)
+    /// 0Dh Feature Identifier Not Saveable.
+    public static let featureNotSaveable = NVMeStatus(
+        codeType: .commandSpecific, code: 0x0D, doNotRetry: true)
+    /// 82h (NVM) Attempted Write to Read Only Range.
+    public static let writeToReadOnly = NVMeStatus(
+        codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    /// 80h (Fabrics Connect) Connect Incompatible Format.
+    public static let connectIncompatibleFormat = NVMeStatus(
+        codeType: .commandSpecific, code: 0x80, doNotRetry: true)
+    /// 81h (Fabrics Connect) Connect Controller Busy.
+    public static let connectControllerBusy = NVMeStatus(
+        codeType: .commandSpecific, code: 0x81, doNotRetry: true)
+    /// 82h (Fabrics Connect) Connect Invalid Parameters; DW0 carries IPO/IATTR.
+    public static let connectInvalidParameters = NVMeStatus(
+        codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    /// 83h (Fabrics Connect) Connect Restart Discovery.
+    public static let connectRestartDiscovery = NVMeStatus(
+        codeType: .commandSpecific, code: 0x83, doNotRetry: true)
+    /// 84h (Fabrics Connect) Connect Invalid Host.
+    public static let connectInvalidHost = NVMeStatus(
+        codeType: .commandSpecific, code: 0x84, doNotRetry: true)
 
-  // MARK: Media (SCT 2)
-  /// 80h Write Fault.
-  public static let writeFault = NVMeStatus(codeType: .mediaError, code: 0x80, doNotRetry: false)
-  /// 81h Unrecovered Read Error.
-  public static let unrecoveredReadError = NVMeStatus(
-    codeType: .mediaError, code: 0x81, doNotRetry: false)
+    // MARK: Media (SCT 2)
+    /// 80h Write Fault.
+    public static let writeFault = NVMeStatus(codeType: .mediaError, code: 0x80, doNotRetry: false)
+    /// 81h Unrecovered Read Error.
+    public static let unrecoveredReadError = NVMeStatus(
+        codeType: .mediaError, code: 0x81, doNotRetry: false)
 }
 
 extension NVMeStatus: CustomStringConvertible {
-  public var description: String {
-    let dnr = doNotRetry ? " DNR" : ""
-    let sc = String(code, radix: 16)
-    return "SCT \(codeTypeValue) SC 0x\(sc)\(dnr)"
-  }
+    public var description: String {
+        let dnr = doNotRetry ? " DNR" : ""
+        let sc = String(code, radix: 16)
+        return "SCT \(codeTypeValue) SC 0x\(sc)\(dnr)"
+    }
 }
