@@ -83,6 +83,9 @@ public final class InProcessQueue: TransportQueue {
         return c
     }
 
+    /// True while `slot` holds a command the target has not completed.
+    public func isBusy(slot: UInt32) -> Bool { Int(slot) < busy.count && busy[Int(slot)] }
+
     /// Completions waiting.
     public var pendingCompletions: Int { ringCount }
 
