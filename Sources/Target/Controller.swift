@@ -260,15 +260,23 @@ final class Controller {
 
 /// Per-queue I/O counters: written by the queue's thread only (load + store,
 /// no read-modify-write), read by the control path for SMART and keep-alive.
+///
+/// `UnsafeAtomic` rather than `ManagedAtomic`: a struct, so bumping a counter
+/// on the I/O path costs no retain/release. The storage lives as long as
+/// this object.
 final class IOCounters {
-    let commands = ManagedAtomic<UInt64>(0)
-    let readCommands = ManagedAtomic<UInt64>(0)
-    let writeCommands = ManagedAtomic<UInt64>(0)
-    let bytesRead = ManagedAtomic<UInt64>(0)
-    let bytesWritten = ManagedAtomic<UInt64>(0)
+    let commands = UnsafeAtomic<UInt64>.create(0)
+    let readCommands = UnsafeAtomic<UInt64>.create(0)
+    let writeCommands = UnsafeAtomic<UInt64>.create(0)
+    let bytesRead = UnsafeAtomic<UInt64>.create(0)
+    let bytesWritten = UnsafeAtomic<UInt64>.create(0)
+
+    deinit {
+        for a in [commands, readCommands, writeCommands, bytesRead, bytesWritten] { a.destroy() }
+    }
 
     @inline(__always)
-    static func bump(_ a: ManagedAtomic<UInt64>, _ n: UInt64) {
+    static func bump(_ a: UnsafeAtomic<UInt64>, _ n: UInt64) {
         a.store(a.load(ordering: .relaxed) &+ n, ordering: .relaxed)
     }
 

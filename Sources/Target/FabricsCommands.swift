@@ -104,6 +104,7 @@ extension TargetQueue {
     private func attachLocked(_ c: Controller, _ connect: ConnectCommand, subsystem s: Subsystem?) {
         controller = c
         subsystem = s
+        generationWatch = s?.generation
         queueID = connect.queueID
         queueDepth = connect.queueDepth
         disablesSQFlowControl = connect.disablesSQFlowControl

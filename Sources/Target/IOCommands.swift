@@ -10,7 +10,7 @@ extension TargetQueue {
     /// queue's own copy.
     @inline(__always)
     func executeIO(_ command: SubmissionQueueEntry, data: IOBuffer, slot: UInt32) -> ExecuteOutcome {
-        if let s = subsystem, s.generation.load(ordering: .acquiring) != namespaceGeneration {
+        if let g = generationWatch, g.load(ordering: .acquiring) != namespaceGeneration {
             refreshNamespaces()
         }
         if ioPaused { return failIO(command, .namespaceNotReady) }

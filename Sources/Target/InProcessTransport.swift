@@ -12,20 +12,20 @@ import NVMe
 /// command.
 public final class InProcessQueue: TransportQueue {
     /// The target's side, valid after `init`.
-    public private(set) var targetQueue: TargetQueue!
+    @exclusivity(unchecked) public private(set) var targetQueue: TargetQueue!
     /// Data buffer of each slot.
     public let buffers: [WireBuffer]
     /// Set when the target asked for a disconnect.
-    public private(set) var disconnectRequested = false
+    @exclusivity(unchecked) public private(set) var disconnectRequested = false
     /// Set after `hostDisconnect()`.
-    public private(set) var isDisconnected = false
+    @exclusivity(unchecked) public private(set) var isDisconnected = false
 
-    var commandIDs: ContiguousArray<UInt16>
-    var busy: ContiguousArray<Bool>
-    var ring: ContiguousArray<InProcessCompletion>
-    var ringHead = 0
-    var ringCount = 0
-    var submissionQueueHead: UInt16 = 0
+    @exclusivity(unchecked) var commandIDs: ContiguousArray<UInt16>
+    @exclusivity(unchecked) var busy: ContiguousArray<Bool>
+    @exclusivity(unchecked) var ring: ContiguousArray<InProcessCompletion>
+    @exclusivity(unchecked) var ringHead = 0
+    @exclusivity(unchecked) var ringCount = 0
+    @exclusivity(unchecked) var submissionQueueHead: UInt16 = 0
 
     /// Creates a connection on `pollGroup`.
     ///

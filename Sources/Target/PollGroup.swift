@@ -11,10 +11,10 @@ import NVMe
 public final class PollGroup {
     let target: NVMfTarget
     let channelQueueDepth: Int
-    var queues: ContiguousArray<TargetQueue?>
-    var freeQueueIndexes: [Int]
-    var channels: ContiguousArray<(any BlockDeviceChannel)?>
-    var openChannelIndexes: [Int] = []
+    @exclusivity(unchecked) var queues: ContiguousArray<TargetQueue?>
+    @exclusivity(unchecked) var freeQueueIndexes: [Int]
+    @exclusivity(unchecked) var channels: ContiguousArray<(any BlockDeviceChannel)?>
+    @exclusivity(unchecked) var openChannelIndexes: [Int] = []
 
     init(target: NVMfTarget, maxQueues: Int, channelQueueDepth: Int) {
         self.target = target

@@ -36,7 +36,10 @@ public final class Subsystem {
     var nextControllerID: UInt16
     /// Bumped on every namespace or state change; I/O queues compare it with
     /// their snapshot (one atomic load per command) and refresh under the lock.
-    let generation = ManagedAtomic<UInt64>(0)
+    /// `UnsafeAtomic` so an I/O queue can keep a copy and load it without
+    /// retaining anything; it lives as long as the subsystem (queues hold the
+    /// subsystem while they hold the copy).
+    let generation = UnsafeAtomic<UInt64>.create(0)
     /// ANA change counter (log 0Ch CHGCNT).
     var anaChangeCount: UInt64 = 1
 
@@ -53,6 +56,8 @@ public final class Subsystem {
         self.controllerIDRange = controllerIDRange
         self.nextControllerID = controllerIDRange.lowerBound
     }
+
+    deinit { generation.destroy() }
 
     func bumpGeneration() { generation.wrappingIncrement(ordering: .releasing) }
 

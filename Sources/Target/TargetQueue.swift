@@ -1,3 +1,4 @@
+import Atomics
 import Backends
 import NVMe
 
@@ -12,32 +13,34 @@ public final class TargetQueue {
     unowned(unsafe) let target: NVMfTarget
     unowned(unsafe) let pollGroup: PollGroup
     /// The transport connection; released when the queue retires.
-    public internal(set) var transport: (any TransportQueue)?
+    @exclusivity(unchecked) public internal(set) var transport: (any TransportQueue)?
     /// Limits of the transport this queue belongs to.
     public let options: TransportOptions
     /// Index in the poll group's queue table (the high half of backend tags).
     let queueIndex: Int
 
     /// QID from Connect (0 = admin). Valid once `isConnected`.
-    public internal(set) var queueID: UInt16 = 0
+    @exclusivity(unchecked) public internal(set) var queueID: UInt16 = 0
     /// True after a successful Connect.
-    public internal(set) var isConnected = false
+    @exclusivity(unchecked) public internal(set) var isConnected = false
     /// Connect CATTR bit 2: the transport reports SQHD = FFFFh.
-    public internal(set) var disablesSQFlowControl = false
+    @exclusivity(unchecked) public internal(set) var disablesSQFlowControl = false
     /// Queue depth from Connect (SQSIZE + 1).
     public internal(set) var queueDepth = 0
 
-    var controller: Controller?
-    var subsystem: Subsystem?
+    @exclusivity(unchecked) var controller: Controller?
+    @exclusivity(unchecked) var subsystem: Subsystem?
     let counters = IOCounters()
 
     // I/O path state: touched only on the poll group thread.
-    var namespaceGeneration: UInt64 = .max
-    var namespaces: ContiguousArray<NamespaceEntry> = []
-    var ioPaused = true
-    var slots: ContiguousArray<SlotState>
-    var outstandingBackend = 0
-    var isClosed = false
+    @exclusivity(unchecked) var namespaceGeneration: UInt64 = .max
+    /// The subsystem's generation counter (a copy of its `UnsafeAtomic`; valid while `subsystem` is set).
+    @exclusivity(unchecked) var generationWatch: UnsafeAtomic<UInt64>?
+    @exclusivity(unchecked) var namespaces: ContiguousArray<NamespaceEntry> = []
+    @exclusivity(unchecked) var ioPaused = true
+    @exclusivity(unchecked) var slots: ContiguousArray<SlotState>
+    @exclusivity(unchecked) var outstandingBackend = 0
+    @exclusivity(unchecked) var isClosed = false
 
     init(
         target: NVMfTarget, pollGroup: PollGroup, transport: any TransportQueue, options: TransportOptions,
@@ -140,6 +143,7 @@ public final class TargetQueue {
         transport = nil
         target.lock.withLock {
             controller = nil
+            generationWatch = nil
             subsystem = nil
         }
         pollGroup.releaseQueue(queueIndex)
