@@ -67,87 +67,143 @@ public struct NVMeStatus: Error, Hashable, Sendable {
 
 extension NVMeStatus {
     // MARK: Generic (SCT 0)
-    public static let success = NVMeStatus(rawValue: 0)
+    @inlinable public static var success: NVMeStatus { NVMeStatus(rawValue: 0) }
     /// 01h Invalid Command Opcode.
-    public static let invalidOpcode = NVMeStatus(codeType: .generic, code: 0x01, doNotRetry: true)
+    @inlinable public static var invalidOpcode: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x01, doNotRetry: true)
+    }
     /// 02h Invalid Field in Command.
-    public static let invalidField = NVMeStatus(codeType: .generic, code: 0x02, doNotRetry: true)
+    @inlinable public static var invalidField: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x02, doNotRetry: true)
+    }
     /// 04h Data Transfer Error.
-    public static let dataTransferError = NVMeStatus(
-        codeType: .generic, code: 0x04, doNotRetry: false)
+    @inlinable public static var dataTransferError: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x04, doNotRetry: false)
+    }
     /// 06h Internal Error.
-    public static let internalError = NVMeStatus(codeType: .generic, code: 0x06, doNotRetry: false)
+    @inlinable public static var internalError: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x06, doNotRetry: false)
+    }
     /// 07h Command Abort Requested.
-    public static let abortRequested = NVMeStatus(codeType: .generic, code: 0x07, doNotRetry: false)
+    @inlinable public static var abortRequested: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x07, doNotRetry: false)
+    }
     /// 08h Command Aborted due to SQ Deletion.
-    public static let abortedSQDeletion = NVMeStatus(
-        codeType: .generic, code: 0x08, doNotRetry: false)
+    @inlinable public static var abortedSQDeletion: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x08, doNotRetry: false)
+    }
     /// 0Bh Invalid Namespace or Format.
-    public static let invalidNamespace = NVMeStatus(codeType: .generic, code: 0x0B, doNotRetry: true)
+    @inlinable public static var invalidNamespace: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x0B, doNotRetry: true)
+    }
     /// 0Ch Command Sequence Error.
-    public static let commandSequenceError = NVMeStatus(
-        codeType: .generic, code: 0x0C, doNotRetry: true)
+    @inlinable public static var commandSequenceError: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x0C, doNotRetry: true)
+    }
     /// 0Dh Invalid SGL Segment Descriptor.
-    public static let invalidSGLSegmentDescriptor = NVMeStatus(
-        codeType: .generic, code: 0x0D, doNotRetry: true)
+    @inlinable public static var invalidSGLSegmentDescriptor: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x0D, doNotRetry: true)
+    }
     /// 0Eh Invalid Number of SGL Descriptors.
-    public static let invalidSGLDescriptorCount = NVMeStatus(
-        codeType: .generic, code: 0x0E, doNotRetry: true)
+    @inlinable public static var invalidSGLDescriptorCount: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x0E, doNotRetry: true)
+    }
     /// 0Fh Data SGL Length Invalid.
-    public static let dataSGLLengthInvalid = NVMeStatus(
-        codeType: .generic, code: 0x0F, doNotRetry: true)
+    @inlinable public static var dataSGLLengthInvalid: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x0F, doNotRetry: true)
+    }
     /// 11h SGL Descriptor Type Invalid.
-    public static let sglDescriptorTypeInvalid = NVMeStatus(
-        codeType: .generic, code: 0x11, doNotRetry: true)
+    @inlinable public static var sglDescriptorTypeInvalid: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x11, doNotRetry: true)
+    }
     /// 16h SGL Offset Invalid.
-    public static let sglOffsetInvalid = NVMeStatus(codeType: .generic, code: 0x16, doNotRetry: true)
+    @inlinable public static var sglOffsetInvalid: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x16, doNotRetry: true)
+    }
     /// 1Ah Keep Alive Timeout Invalid.
-    public static let keepAliveTimeoutInvalid = NVMeStatus(
-        codeType: .generic, code: 0x1A, doNotRetry: true)
+    @inlinable public static var keepAliveTimeoutInvalid: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x1A, doNotRetry: true)
+    }
     /// 21h Command Interrupted: the host retries (used when a backend queue is full).
-    public static let commandInterrupted = NVMeStatus(
-        codeType: .generic, code: 0x21, doNotRetry: false)
+    @inlinable public static var commandInterrupted: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x21, doNotRetry: false)
+    }
     /// 80h LBA Out of Range.
-    public static let lbaOutOfRange = NVMeStatus(codeType: .generic, code: 0x80, doNotRetry: true)
+    @inlinable public static var lbaOutOfRange: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x80, doNotRetry: true)
+    }
     /// 82h Namespace Not Ready (retryable: paused subsystem).
-    public static let namespaceNotReady = NVMeStatus(
-        codeType: .generic, code: 0x82, doNotRetry: false)
+    @inlinable public static var namespaceNotReady: NVMeStatus {
+        NVMeStatus(
+            codeType: .generic, code: 0x82, doNotRetry: false)
+    }
 
     // MARK: Command specific (SCT 1)
     /// 05h Asynchronous Event Request Limit Exceeded.
-    public static let asyncEventLimitExceeded = NVMeStatus(
-        codeType: .commandSpecific, code: 0x05, doNotRetry: true)
+    @inlinable public static var asyncEventLimitExceeded: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x05, doNotRetry: true)
+    }
     /// 09h Invalid Log Page.
-    public static let invalidLogPage = NVMeStatus(
-        codeType: .commandSpecific, code: 0x09, doNotRetry: true)
+    @inlinable public static var invalidLogPage: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x09, doNotRetry: true)
+    }
     /// 0Dh Feature Identifier Not Saveable.
-    public static let featureNotSaveable = NVMeStatus(
-        codeType: .commandSpecific, code: 0x0D, doNotRetry: true)
+    @inlinable public static var featureNotSaveable: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x0D, doNotRetry: true)
+    }
     /// 82h (NVM) Attempted Write to Read Only Range.
-    public static let writeToReadOnly = NVMeStatus(
-        codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    @inlinable public static var writeToReadOnly: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    }
     /// 80h (Fabrics Connect) Connect Incompatible Format.
-    public static let connectIncompatibleFormat = NVMeStatus(
-        codeType: .commandSpecific, code: 0x80, doNotRetry: true)
+    @inlinable public static var connectIncompatibleFormat: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x80, doNotRetry: true)
+    }
     /// 81h (Fabrics Connect) Connect Controller Busy.
-    public static let connectControllerBusy = NVMeStatus(
-        codeType: .commandSpecific, code: 0x81, doNotRetry: true)
+    @inlinable public static var connectControllerBusy: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x81, doNotRetry: true)
+    }
     /// 82h (Fabrics Connect) Connect Invalid Parameters; DW0 carries IPO/IATTR.
-    public static let connectInvalidParameters = NVMeStatus(
-        codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    @inlinable public static var connectInvalidParameters: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x82, doNotRetry: true)
+    }
     /// 83h (Fabrics Connect) Connect Restart Discovery.
-    public static let connectRestartDiscovery = NVMeStatus(
-        codeType: .commandSpecific, code: 0x83, doNotRetry: true)
+    @inlinable public static var connectRestartDiscovery: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x83, doNotRetry: true)
+    }
     /// 84h (Fabrics Connect) Connect Invalid Host.
-    public static let connectInvalidHost = NVMeStatus(
-        codeType: .commandSpecific, code: 0x84, doNotRetry: true)
+    @inlinable public static var connectInvalidHost: NVMeStatus {
+        NVMeStatus(
+            codeType: .commandSpecific, code: 0x84, doNotRetry: true)
+    }
 
     // MARK: Media (SCT 2)
     /// 80h Write Fault.
-    public static let writeFault = NVMeStatus(codeType: .mediaError, code: 0x80, doNotRetry: false)
+    @inlinable public static var writeFault: NVMeStatus {
+        NVMeStatus(codeType: .mediaError, code: 0x80, doNotRetry: false)
+    }
     /// 81h Unrecovered Read Error.
-    public static let unrecoveredReadError = NVMeStatus(
-        codeType: .mediaError, code: 0x81, doNotRetry: false)
+    @inlinable public static var unrecoveredReadError: NVMeStatus {
+        NVMeStatus(
+            codeType: .mediaError, code: 0x81, doNotRetry: false)
+    }
 }
 
 extension NVMeStatus: CustomStringConvertible {

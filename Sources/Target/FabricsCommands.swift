@@ -17,7 +17,7 @@ extension TargetQueue {
             return .failure(NVMeStatus.connectIncompatibleFormat.at(ConnectCommand.Offset.recordFormat))
         }
         guard data.count >= ConnectData.wireSize else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
-        let raw = UnsafeRawBufferPointer(data.bytes)
+        let raw = data.bytes
         guard ConnectData.isTerminated(raw, field: ConnectData.Offset.subsystemNQN) else {
             return invalidParameter(ConnectData.Offset.subsystemNQN, inData: true)
         }

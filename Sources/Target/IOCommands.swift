@@ -61,7 +61,7 @@ extension TargetQueue {
         }
         guard dsm.deallocate else { return .completed(.success()) }
         if ns.readOnly { return failIO(command, .writeToReadOnly) }
-        let raw = UnsafeRawBufferPointer(data.bytes)
+        let raw = data.bytes
         for i in 0..<dsm.rangeCount {
             guard let r = DatasetManagementRange(raw, index: i) else {
                 return failIO(command, NVMeStatus.dataSGLLengthInvalid.at(24))

@@ -31,7 +31,9 @@ extension TargetQueue {
             page = WireCopy.page(size: NamespaceList.capacity * 4) { NamespaceList.encode(ids, into: $0) }
             if !command.retainAsyncEvent { c.changedNamespaceIDs.removeAll() }
         case LogPageID.commandEffects where !c.isDiscovery:
-            page = WireCopy.page(size: CommandEffectsLog.wireSize) { Self.encodeEffects(into: $0) }
+            page = WireCopy.page(size: CommandEffectsLog.wireSize) {
+                CommandEffectsLog.encode(admin: Self.supportedAdminCommands, io: Self.supportedIOCommands, into: $0)
+            }
         case LogPageID.asymmetricNamespaceAccess where !c.isDiscovery:
             let ids = c.subsystem.map { $0.namespaces.keys.sorted() } ?? []
             let withNamespaces = command.specificField & 1 == 0
@@ -51,20 +53,19 @@ extension TargetQueue {
     }
 
     /// Log 05h: the commands this target implements and their effects.
-    static func encodeEffects(into out: UnsafeMutableRawBufferPointer) {
-        let s = CommandEffectsLog.supported
-        let lbcc = CommandEffectsLog.supported | CommandEffectsLog.changesContent
-        CommandEffectsLog.encode(
-            admin: [
-                (AdminOpcode.getLogPage, s), (AdminOpcode.identify, s), (AdminOpcode.abort, s),
-                (AdminOpcode.setFeatures, s), (AdminOpcode.getFeatures, s), (AdminOpcode.asyncEventRequest, s),
-                (AdminOpcode.keepAlive, s),
-            ],
-            io: [
-                (IOOpcode.flush, lbcc), (IOOpcode.write, lbcc), (IOOpcode.read, s), (IOOpcode.writeZeroes, lbcc),
-                (IOOpcode.datasetManagement, lbcc),
-            ], into: out)
-    }
+    static let supportedAdminCommands: [(UInt8, UInt32)] = [
+        AdminOpcode.getLogPage, AdminOpcode.identify, AdminOpcode.abort, AdminOpcode.setFeatures,
+        AdminOpcode.getFeatures, AdminOpcode.asyncEventRequest, AdminOpcode.keepAlive,
+    ].map { ($0, CommandEffectsLog.supported) }
+
+    /// I/O commands; the writing ones may change logical block content (LBCC).
+    static let supportedIOCommands: [(UInt8, UInt32)] = [
+        (IOOpcode.flush, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
+        (IOOpcode.write, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
+        (IOOpcode.read, CommandEffectsLog.supported),
+        (IOOpcode.writeZeroes, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
+        (IOOpcode.datasetManagement, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
+    ]
 
     /// Log 70h for one host: one entry per (subsystem the host may reach, listener).
     func discoveryLogPageLocked(host: String) -> [UInt8] {

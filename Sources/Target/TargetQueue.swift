@@ -101,6 +101,9 @@ public final class TargetQueue {
     /// - Returns: `.completed` (send now) or `.pending` (wait for `completeRequest`).
     public func execute(_ command: SubmissionQueueEntry, data: IOBuffer, slot: UInt32) -> ExecuteOutcome {
         IOCounters.bump(counters.commands, 1)
+        // A slot outside the range the transport declared is the transport's
+        // bug; refuse it rather than index out of bounds.
+        guard Int(slot) < slots.count else { return .completed(.failure(.internalError)) }
         if queueID != 0 && isConnected && !command.isFabrics {
             return executeIO(command, data: data, slot: slot)
         }
@@ -140,8 +143,8 @@ public final class TargetQueue {
     /// Leaves the poll group and drops the transport and controller references.
     func retire() {
         guard isClosed, transport != nil else { return }
-        transport = nil
         target.lock.withLock {
+            transport = nil
             controller = nil
             generationWatch = nil
             subsystem = nil

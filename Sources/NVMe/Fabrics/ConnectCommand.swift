@@ -95,6 +95,16 @@ public struct ConnectData: Hashable, Sendable {
         hostNQN = bytes.wireString(512, width: 256)
     }
 
+    /// Decodes the data from a (mutable) I/O buffer's bytes.
+    public init?(decoding bytes: UnsafeMutableRawBufferPointer) {
+        self.init(decoding: UnsafeRawBufferPointer(bytes))
+    }
+
+    /// `isTerminated` over a (mutable) I/O buffer's bytes.
+    public static func isTerminated(_ bytes: UnsafeMutableRawBufferPointer, field offset: Int) -> Bool {
+        isTerminated(UnsafeRawBufferPointer(bytes), field: offset)
+    }
+
     /// True when the NQN field at `offset` has a NUL within its 256 bytes and
     /// the string fits the 223-byte NQN limit.
     public static func isTerminated(_ bytes: UnsafeRawBufferPointer, field offset: Int) -> Bool {

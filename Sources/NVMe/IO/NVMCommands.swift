@@ -75,6 +75,12 @@ public struct DatasetManagementRange: Hashable, Sendable {
         startingLBA = data.wireLE64(o + 8)
     }
 
+    /// Reads range `index` from an I/O buffer's bytes.
+    @inlinable
+    public init?(_ data: UnsafeMutableRawBufferPointer, index: Int) {
+        self.init(UnsafeRawBufferPointer(data), index: index)
+    }
+
     /// Writes the range at index `index`.
     public func encode(into out: UnsafeMutableRawBufferPointer, index: Int) {
         out.putLE32(attributes, at: index * 16)
