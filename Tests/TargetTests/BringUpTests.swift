@@ -88,7 +88,9 @@ import Testing
 
         // 16. I/O queue connect.
         let io = try TestHost(group, options: options)
-        let ioConnect = io.connect(subsystem: subsystem.nqn, queueID: 1, sqsize: 127, kato: 0, controllerID: cntlid)
+        // The Connect data arrives in-capsule (1024 ≤ ICD and SGLS bit 20 set), as Linux sends it.
+        let ioConnect = io.connect(
+            subsystem: subsystem.nqn, queueID: 1, sqsize: 127, kato: 0, controllerID: cntlid, inCapsule: true)
         #expect(ioConnect.ok && UInt16(truncatingIfNeeded: ioConnect.entry.dword0) == cntlid)
 
         // 17. Async Event Configuration, then one AER (stays outstanding).

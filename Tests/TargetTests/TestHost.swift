@@ -89,11 +89,16 @@ final class TestHost {
     @discardableResult
     func connect(
         subsystem: String, queueID: UInt16 = 0, sqsize: UInt16 = 31, kato: UInt32 = 5000,
-        controllerID: UInt16 = 0xFFFF, host: String = TestHost.hostNQN
+        controllerID: UInt16 = 0xFFFF, host: String = TestHost.hostNQN, inCapsule: Bool = false
     ) -> Reply {
         let data = ConnectData(hostID: Self.hostID, controllerID: controllerID, subsystemNQN: subsystem, hostNQN: host)
-        let cmd = ConnectCommand(queueID: queueID, submissionQueueSize: sqsize, keepAliveTimeout: kato).entry
-        return run(cmd, data: data.encoded)
+        let sgl: SGLDescriptor =
+            inCapsule
+            ? .inCapsule(offset: 0, length: 1024) : .keyed(address: 0x2000, length: 1024, key: 9, invalidate: false)
+        let cmd = ConnectCommand(
+            queueID: queueID, submissionQueueSize: sqsize, keepAliveTimeout: kato, dataPointer: sgl
+        ).entry
+        return run(cmd, data: data.encoded, inCapsule: inCapsule)
     }
 
     func propertyGet(_ offset: UInt32, eightBytes: Bool = false) -> Reply {

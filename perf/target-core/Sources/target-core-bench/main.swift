@@ -91,10 +91,10 @@ var errors = 0
 let elapsed = clock.measure { errors = run(iterations) }
 let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
 print(
-    "4 KiB reads: \(iterations) at QD \(queueDepth), \(String(format: ns / Double(iterations))) ns/command, errors \(errors)"
+    "4 KiB reads: \(iterations) at QD \(queueDepth), \(oneDecimal(ns / Double(iterations))) ns/command, errors \(errors)"
 )
 
-func String(format value: Double) -> String {
+func oneDecimal(_ value: Double) -> String {
     let scaled = (value * 10).rounded() / 10
     return "\(scaled)"
 }
