@@ -126,6 +126,7 @@ final class Controller {
                 && ControllerRegisters.memoryPageSize(new) == 0
                 && ControllerRegisters.arbitrationMechanism(new) == 0
                 && ControllerRegisters.commandSetSelected(new) == 0
+            // A discovery controller has no I/O queues, so only the command set matters there.
             if valid || isDiscovery && ControllerRegisters.commandSetSelected(new) == 0 {
                 status = ControllerRegisters.ready
             } else {
