@@ -51,6 +51,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Benchmark of the target core (perf/target-core/RESULTS.md); not a test.
+        .executableTarget(
+            name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
+            path: "perf/target-core/Sources/target-core-bench"),
+
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),

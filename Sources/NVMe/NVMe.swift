@@ -1,1 +1,0 @@
-// Module NVMe: see docs/ARCHITECTURE.md.

@@ -1,0 +1,197 @@
+import Backends
+import NVMe
+
+extension TargetQueue {
+    /// Dispatches an admin command on an enabled controller (lock held).
+    func executeAdminLocked(
+        _ c: Controller, _ command: SubmissionQueueEntry, data: IOBuffer, slot: UInt32,
+        _ actions: inout DeferredActions
+    ) -> ExecuteOutcome {
+        switch command.opcode {
+        case AdminOpcode.identify:
+            return .completed(executeIdentifyLocked(c, IdentifyCommand(command), data: data))
+        case AdminOpcode.getLogPage:
+            return .completed(executeGetLogPageLocked(c, GetLogPageCommand(command), data: data))
+        case AdminOpcode.setFeatures:
+            return .completed(executeSetFeaturesLocked(c, FeaturesCommand(command)))
+        case AdminOpcode.getFeatures:
+            return .completed(executeGetFeaturesLocked(c, FeaturesCommand(command), data: data))
+        case AdminOpcode.asyncEventRequest:
+            return executeAsyncEventRequestLocked(c, slot: slot)
+        case AdminOpcode.keepAlive:
+            // Traffic re-arms the timer (see Controller.checkKeepAliveLocked);
+            // a controller without a timer has nothing to keep alive.
+            return .completed(c.keepAliveTimeoutMS == 0 ? .failure(.keepAliveTimeoutInvalid) : .success())
+        case AdminOpcode.abort where !c.isDiscovery:
+            // DW0 bit 0 set: the command was not aborted (commands here finish on their own).
+            return .completed(.success(dword0: 1))
+        default:
+            return .completed(.failure(.invalidOpcode))
+        }
+    }
+
+    // MARK: Identify
+
+    /// Identify (06h): CNS 00, 01, 02, 03, 06, 08; the data is 4096 bytes.
+    func executeIdentifyLocked(_ c: Controller, _ command: IdentifyCommand, data: IOBuffer) -> CommandResult {
+        guard data.count == IdentifyCommand.dataSize else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
+        let out = data.bytes
+        let nsid = command.entry.namespaceID
+        if c.isDiscovery && command.cns != IdentifyCNS.controller { return .failure(NVMeStatus.invalidField.at(40)) }
+        switch command.cns {
+        case IdentifyCNS.controller:
+            identifyControllerLocked(c).encode(into: out)
+        case IdentifyCNS.namespace, IdentifyCNS.independentNamespace:
+            guard let s = c.subsystem, nsid >= 1, nsid <= UInt32(s.maxNamespaces) else {
+                return .failure(NVMeStatus.invalidNamespace.at(4))
+            }
+            guard let ns = s.namespaces[nsid] else {
+                // An inactive but valid NSID reads as zeroes (NCAP 0: not present).
+                out.zeroFill()
+                break
+            }
+            if command.cns == IdentifyCNS.namespace {
+                ns.identifyData(namespaceID: nsid).encode(into: out)
+            } else {
+                var d = IndependentIdentifyNamespaceData()
+                d.attributes = ns.isReadOnly ? 1 : 0
+                d.encode(into: out)
+            }
+        case IdentifyCNS.activeNamespaceList:
+            guard let s = c.subsystem, nsid < 0xFFFF_FFFE else { return .failure(NVMeStatus.invalidNamespace.at(4)) }
+            NamespaceList.encode(s.namespaces.keys.filter { $0 > nsid }.sorted(), into: out)
+        case IdentifyCNS.namespaceDescriptors:
+            guard let s = c.subsystem, let ns = s.namespaces[nsid] else {
+                return .failure(NVMeStatus.invalidNamespace.at(4))
+            }
+            NamespaceDescriptorList.encode(eui64: ns.eui64, nguid: ns.nguid, uuid: ns.uuid, into: out)
+        case IdentifyCNS.commandSetController:
+            // NVM command set controller data: no limits to report (all zero), as nvmet.
+            guard command.commandSetIdentifier == 0 else { return .failure(NVMeStatus.invalidField.at(47)) }
+            out.zeroFill()
+        default:
+            return .failure(NVMeStatus.invalidField.at(40))
+        }
+        return .success(bytesToHost: IdentifyCommand.dataSize)
+    }
+
+    /// Identify Controller for `c`, with the transport's limits (reference §1.8).
+    func identifyControllerLocked(_ c: Controller) -> IdentifyControllerData {
+        var d = IdentifyControllerData()
+        let o = c.options
+        d.serialNumber = c.subsystem?.serialNumber ?? NVMfTarget.serial(for: target.discoveryNQN)
+        d.modelNumber = c.subsystem?.modelNumber ?? "Swift NVMe-oF discovery"
+        d.firmwareRevision = "1.0"
+        d.multiPathCapabilities = c.isDiscovery ? 0 : 0x03
+        d.maximumDataTransferSize = IdentifyControllerData.mdts(maxTransferSize: o.maxIOSize)
+        d.controllerID = c.controllerID
+        d.version = Controller.version
+        d.asyncEventsSupported =
+            c.isDiscovery ? AsyncEventConfiguration.discoveryChange : AsyncEventConfiguration.namespaceAttribute
+        // Bit 0: 128-bit host identifier; bit 6 TBKAS: any command counts as keep-alive traffic.
+        d.controllerAttributes = 0x41
+        d.controllerType = c.isDiscovery ? 2 : 1
+        d.abortCommandLimit = 3
+        d.asyncEventRequestLimit = UInt8(Controller.asyncEventLimit - 1)
+        // Bit 1 Commands Supported and Effects, bit 2 extended Get Log Page (NUMDU, LPO).
+        d.logPageAttributes = c.isDiscovery ? 0x04 : 0x06
+        d.errorLogPageEntries = UInt8(Controller.errorLogCapacity - 1)
+        d.keepAliveSupport = Controller.keepAliveGranularity
+        d.maximumOutstandingCommands = UInt16(clamping: c.isDiscovery ? o.maxAdminQueueDepth : o.maxQueueDepth)
+        if let s = c.subsystem {
+            d.numberOfNamespaces = UInt32(s.maxNamespaces)
+            d.maximumAllowedNamespaces = UInt32(s.maxNamespaces)
+            d.optionalNVMCommands = 0x0C  // Dataset Management, Write Zeroes
+            d.volatileWriteCache = s.namespaces.values.contains { $0.device.hasVolatileWriteCache } ? 1 : 0
+            d.subsystemNQN = s.nqn
+        } else {
+            d.subsystemNQN = target.discoveryNQN
+        }
+        d.sglSupport = IdentifyControllerData.sglSupport(inCapsuleDataSize: o.inCapsuleDataSize)
+        d.ioQueueCommandCapsuleSize = UInt32(4 + o.inCapsuleDataSize / 16)
+        d.ioQueueResponseCapsuleSize = 1
+        d.inCapsuleDataOffset = 0
+        d.fabricsControllerAttributes = 0  // dynamic controller model
+        d.maximumSGLDataBlockDescriptors = 1
+        return d
+    }
+
+    // MARK: Features
+
+    /// Set Features (09h): 06h, 07h, 0Bh, 0Fh; 81h is a sequence error on fabrics.
+    func executeSetFeaturesLocked(_ c: Controller, _ command: FeaturesCommand) -> CommandResult {
+        guard !command.save else { return .failure(NVMeStatus.featureNotSaveable.at(40)) }
+        let value = command.value
+        switch command.featureID {
+        case FeatureID.numberOfQueues where !c.isDiscovery:
+            guard value & 0xFFFF != 0xFFFF, value >> 16 != 0xFFFF else {
+                return .failure(NVMeStatus.invalidField.at(44))
+            }
+            return .success(dword0: NumberOfQueues.result(allocated: c.options.maxIOQueues))
+        case FeatureID.asyncEventConfiguration:
+            let supported =
+                c.isDiscovery
+                ? AsyncEventConfiguration.discoveryChange
+                : AsyncEventConfiguration.namespaceAttribute | AsyncEventConfiguration.smartWarnings
+            guard value & ~supported == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
+            c.asyncEventConfiguration = value
+            return .success()
+        case FeatureID.keepAliveTimer:
+            c.keepAliveTimeoutMS = value
+            c.keepAliveDeadline = nil
+            return .success()
+        case FeatureID.volatileWriteCache where !c.isDiscovery:
+            c.volatileWriteCacheEnabled = value & 1 != 0
+            return .success()
+        case FeatureID.hostIdentifier:
+            return .failure(.commandSequenceError)
+        default:
+            return .failure(NVMeStatus.invalidField.at(40))
+        }
+    }
+
+    /// Get Features (0Ah). SEL 3 reports every implemented feature as changeable.
+    func executeGetFeaturesLocked(_ c: Controller, _ command: FeaturesCommand, data: IOBuffer) -> CommandResult {
+        let fid = command.featureID
+        let known: Set<UInt8> =
+            c.isDiscovery
+            ? [FeatureID.asyncEventConfiguration, FeatureID.keepAliveTimer]
+            : [
+                FeatureID.numberOfQueues, FeatureID.asyncEventConfiguration, FeatureID.keepAliveTimer,
+                FeatureID.volatileWriteCache, FeatureID.hostIdentifier,
+            ]
+        guard known.contains(fid) else { return .failure(NVMeStatus.invalidField.at(40)) }
+        guard command.select <= 3 else { return .failure(NVMeStatus.invalidField.at(41)) }
+        if command.select == 3 { return .success(dword0: 0x4) }
+        switch fid {
+        case FeatureID.numberOfQueues:
+            return .success(dword0: NumberOfQueues.result(allocated: c.options.maxIOQueues))
+        case FeatureID.asyncEventConfiguration:
+            return .success(dword0: c.asyncEventConfiguration)
+        case FeatureID.keepAliveTimer:
+            return .success(dword0: c.keepAliveTimeoutMS)
+        case FeatureID.volatileWriteCache:
+            return .success(dword0: c.volatileWriteCacheEnabled ? 1 : 0)
+        default:  // Host Identifier: only the 128-bit form (EXHID) exists over fabrics.
+            guard command.value & 1 == 1 else { return .failure(NVMeStatus.invalidField.at(44)) }
+            guard data.count >= 16 else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
+            WireCopy.window(of: c.hostID, offset: 0, length: 16, into: data.bytes)
+            return .success(bytesToHost: 16)
+        }
+    }
+
+    // MARK: Asynchronous Event Request
+
+    /// AER (0Ch): completes at once if an event waits, else stays outstanding
+    /// (up to AERL + 1 = 4; more is AER Limit Exceeded).
+    func executeAsyncEventRequestLocked(_ c: Controller, slot: UInt32) -> ExecuteOutcome {
+        guard c.outstandingAERs.count < Controller.asyncEventLimit else {
+            return .completed(.failure(.asyncEventLimitExceeded))
+        }
+        if !c.pendingEvents.isEmpty {
+            return .completed(.success(dword0: c.pendingEvents.removeFirst().dword0))
+        }
+        c.outstandingAERs.append(slot)
+        return .pending
+    }
+}

@@ -1,0 +1,139 @@
+import Backends
+import NVMe
+
+extension TargetQueue {
+    /// Connect (Fabrics 01h): creates a controller (admin queue, CNTLID
+    /// FFFFh) or attaches this I/O queue to the controller named by
+    /// (SUBNQN, HOSTNQN, CNTLID).
+    ///
+    /// Every admin Connect makes a new controller, so a second path to a
+    /// subsystem is a second controller (CMIC bit 1). Failures follow the
+    /// reference §1.6: Incompatible Format, Invalid Parameters with IPO/IATTR
+    /// in DW0, Invalid Host, Controller Busy.
+    func executeConnectLocked(_ command: SubmissionQueueEntry, data: IOBuffer) -> CommandResult {
+        let connect = ConnectCommand(command)
+        guard !isConnected else { return .failure(.connectControllerBusy) }
+        guard connect.recordFormat == 0 else {
+            return .failure(NVMeStatus.connectIncompatibleFormat.at(ConnectCommand.Offset.recordFormat))
+        }
+        guard data.count >= ConnectData.wireSize else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
+        let raw = data.bytes
+        guard ConnectData.isTerminated(raw, field: ConnectData.Offset.subsystemNQN) else {
+            return invalidParameter(ConnectData.Offset.subsystemNQN, inData: true)
+        }
+        guard ConnectData.isTerminated(raw, field: ConnectData.Offset.hostNQN),
+            let connectData = ConnectData(decoding: raw), NQN.isValid(connectData.hostNQN)
+        else { return invalidParameter(ConnectData.Offset.hostNQN, inData: true) }
+
+        if connectData.subsystemNQN == target.discoveryNQN {
+            guard connect.queueID == 0 else { return invalidParameter(ConnectCommand.Offset.queueID, inData: false) }
+            return connectAdminLocked(connect, connectData, subsystem: nil)
+        }
+        guard let s = target.subsystemsByNQN[connectData.subsystemNQN], s.stateLocked != .inactive else {
+            target.logger.info("connect to unknown subsystem", metadata: ["nqn": "\(connectData.subsystemNQN)"])
+            return invalidParameter(ConnectData.Offset.subsystemNQN, inData: true)
+        }
+        guard s.allowsLocked(host: connectData.hostNQN) else {
+            target.logger.info(
+                "connect from host not allowed",
+                metadata: ["nqn": "\(s.nqn)", "host": "\(connectData.hostNQN)"])
+            return .failure(.connectInvalidHost)
+        }
+        if connect.queueID == 0 { return connectAdminLocked(connect, connectData, subsystem: s) }
+        return connectIOLocked(connect, connectData, subsystem: s)
+    }
+
+    private func invalidParameter(_ offset: Int, inData: Bool) -> CommandResult {
+        let status = inData ? NVMeStatus.connectInvalidParameters : NVMeStatus.connectInvalidParameters.at(offset)
+        return .failure(status, dword0: ConnectResponse.invalidParameter(offset: offset, inData: inData))
+    }
+
+    private func connectAdminLocked(_ connect: ConnectCommand, _ data: ConnectData, subsystem s: Subsystem?)
+        -> CommandResult
+    {
+        guard data.controllerID == ConnectData.dynamicControllerID else {
+            return invalidParameter(ConnectData.Offset.controllerID, inData: true)
+        }
+        guard connect.submissionQueueSize >= 1, connect.queueDepth <= options.maxAdminQueueDepth else {
+            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+        }
+        let controllerID: UInt16
+        if let s {
+            guard let id = s.allocateControllerIDLocked() else { return .failure(NVMeStatus.connectControllerBusy) }
+            controllerID = id
+        } else {
+            guard let id = allocateDiscoveryControllerIDLocked() else { return .failure(.connectControllerBusy) }
+            controllerID = id
+        }
+        let c = Controller(
+            target: target, subsystem: s, controllerID: controllerID, hostNQN: data.hostNQN, hostID: data.hostID,
+            keepAliveTimeoutMS: connect.keepAliveTimeout, options: options)
+        c.adminQueue = self
+        if let s { s.controllers[controllerID] = c } else { target.discoveryControllers[controllerID] = c }
+        attachLocked(c, connect, subsystem: s)
+        target.logger.info(
+            "controller created",
+            metadata: [
+                "nqn": "\(s?.nqn ?? target.discoveryNQN)", "cntlid": "\(controllerID)", "host": "\(data.hostNQN)",
+                "kato": "\(connect.keepAliveTimeout)",
+            ])
+        return .success(dword0: ConnectResponse.success(controllerID: controllerID))
+    }
+
+    private func connectIOLocked(_ connect: ConnectCommand, _ data: ConnectData, subsystem s: Subsystem)
+        -> CommandResult
+    {
+        guard Int(connect.queueID) <= options.maxIOQueues else {
+            return invalidParameter(ConnectCommand.Offset.queueID, inData: false)
+        }
+        guard connect.submissionQueueSize >= 1, connect.queueDepth <= options.maxQueueDepth else {
+            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+        }
+        guard let c = s.controllers[data.controllerID], c.hostNQN == data.hostNQN, !c.isTornDown else {
+            return invalidParameter(ConnectData.Offset.controllerID, inData: true)
+        }
+        guard c.isReady else { return .failure(.commandSequenceError) }
+        guard c.ioQueues[connect.queueID] == nil else { return .failure(.connectControllerBusy) }
+        c.ioQueues[connect.queueID] = self
+        attachLocked(c, connect, subsystem: s)
+        namespaces = ContiguousArray(repeating: .absent, count: s.maxNamespaces)
+        namespaceGeneration = .max
+        return .success(dword0: ConnectResponse.success(controllerID: c.controllerID))
+    }
+
+    private func attachLocked(_ c: Controller, _ connect: ConnectCommand, subsystem s: Subsystem?) {
+        controller = c
+        subsystem = s
+        generationWatch = s?.generation
+        queueID = connect.queueID
+        queueDepth = connect.queueDepth
+        disablesSQFlowControl = connect.disablesSQFlowControl
+        isConnected = true
+    }
+
+    private func allocateDiscoveryControllerIDLocked() -> UInt16? {
+        for _ in 0..<0xFFEF {
+            let id = target.nextDiscoveryControllerID
+            target.nextDiscoveryControllerID = id >= 0xFFEF ? 1 : id + 1
+            if target.discoveryControllers[id] == nil { return id }
+        }
+        return nil
+    }
+
+    /// Property Get / Property Set on the admin queue.
+    func executePropertyLocked(_ c: Controller, _ command: SubmissionQueueEntry, _ actions: inout DeferredActions)
+        -> CommandResult
+    {
+        let p = PropertyCommand(command)
+        guard p.sizeField <= 1 else { return .failure(NVMeStatus.invalidField.at(40)) }
+        let eightBytes = p.sizeField == 1
+        if p.isGet {
+            let (status, value) = c.propertyGetLocked(offset: p.offset, eightBytes: eightBytes)
+            guard status.isSuccess else { return .failure(status) }
+            return .success(
+                dword0: UInt32(truncatingIfNeeded: value), dword1: UInt32(truncatingIfNeeded: value >> 32))
+        }
+        let status = c.propertySetLocked(offset: p.offset, eightBytes: eightBytes, value: p.value, &actions)
+        return status.isSuccess ? .success() : .failure(status)
+    }
+}

@@ -1,0 +1,51 @@
+import NVMe
+
+/// A transport address a subsystem can be reached at; the discovery log
+/// reports one entry per (reachable subsystem, listener).
+public struct ListenerAddress: Hashable, Sendable {
+    /// TRTYPE (1 = RDMA).
+    public var transportType: UInt8
+    /// ADRFAM (1 = IPv4, 2 = IPv6).
+    public var addressFamily: UInt8
+    /// TRADDR, e.g. "192.168.6.68".
+    public var address: String
+    /// TRSVCID, e.g. "4420".
+    public var serviceID: String
+    /// PORTID reported in discovery entries.
+    public var portID: UInt16
+
+    public init(
+        transportType: UInt8 = DiscoveryLogEntry.transportRDMA, addressFamily: UInt8 = 1, address: String,
+        serviceID: String = "4420", portID: UInt16 = 1
+    ) {
+        self.transportType = transportType
+        self.addressFamily = addressFamily
+        self.address = address
+        self.serviceID = serviceID
+        self.portID = portID
+    }
+}
+
+/// Errors of the control-path API (configuration, RPC).
+public enum TargetError: Error, Hashable, Sendable {
+    /// The NQN is malformed (length, prefix, date or domain).
+    case invalidNQN(String)
+    /// A subsystem with this NQN exists.
+    case duplicateSubsystem(String)
+    /// No subsystem has this NQN.
+    case unknownSubsystem(String)
+    /// The subsystem already has its maximum number of namespaces.
+    case namespaceLimit
+    /// NSID 0, FFFFFFFFh, above the subsystem's maximum, or in use.
+    case invalidNamespaceID(UInt32)
+    /// No namespace has this NSID.
+    case unknownNamespace(UInt32)
+    /// The UUID, NGUID or EUI-64 is already used by a namespace of this target.
+    case duplicateIdentifier
+    /// The controller ID range is empty or reaches into F000h…FFFFh.
+    case invalidControllerIDRange
+    /// The operation is not allowed in the subsystem's current state.
+    case invalidState
+    /// The target has no room for more namespaces or queues.
+    case noResources
+}

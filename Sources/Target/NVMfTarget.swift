@@ -1,0 +1,190 @@
+import Backends
+import Logging
+import NVMe
+
+/// The NVMe-oF target: subsystems, listeners, the discovery service, and the
+/// registry that keeps namespace identifiers unique.
+///
+/// Everything here is control path and runs under one lock. I/O runs on
+/// `PollGroup`s made by `makePollGroup`.
+public final class NVMfTarget {
+    /// Log sink for connects, teardowns and configuration changes.
+    public let logger: Logger
+    /// Discovery NQN the discovery controller answers to.
+    public let discoveryNQN: String
+
+    let lock = ControlLock()
+    var subsystemsByNQN: [String: Subsystem] = [:]
+    var subsystemOrder: [String] = []
+    var listeners: [ListenerAddress] = []
+    /// GENCTR of the discovery log: bumped whenever any host's view may change.
+    var discoveryGeneration: UInt64 = 1
+    /// Controllers of the discovery subsystem.
+    var discoveryControllers: [UInt16: Controller] = [:]
+    var nextDiscoveryControllerID: UInt16 = 1
+    /// Every namespace by its target-wide index (the poll groups' channel index).
+    /// Indexes are never reused, so a stale channel can never serve a new namespace.
+    var namespaceRegistry: [Namespace?]
+    var nextNamespaceIndex = 0
+    var usedIdentifiers: Set<[UInt8]> = []
+
+    /// Creates an empty target.
+    ///
+    /// - Parameters:
+    ///   - maxNamespaceSlots: namespaces the target can create over its
+    ///     lifetime (each poll group preallocates a channel slot per index).
+    public init(
+        logger: Logger = Logger(label: "nvmf.target"), maxNamespaceSlots: Int = 4096,
+        discoveryNQN: String = NVMe.discoverySubsystemNQN
+    ) {
+        self.logger = logger
+        self.discoveryNQN = discoveryNQN
+        namespaceRegistry = Array(repeating: nil, count: max(maxNamespaceSlots, 1))
+    }
+
+    // MARK: Subsystems
+
+    /// Creates a subsystem in the inactive state (call `start()` to accept connects).
+    ///
+    /// - Throws: `.invalidNQN`, `.duplicateSubsystem`, `.invalidControllerIDRange`.
+    @discardableResult
+    public func addSubsystem(
+        nqn: String, serialNumber: String = "", modelNumber: String = "Swift NVMe-oF target",
+        allowAnyHost: Bool = false, maxNamespaces: Int = 32, controllerIDRange: ClosedRange<UInt16> = 1...0xFFEF
+    ) throws(TargetError) -> Subsystem {
+        guard NQN.isValid(nqn), nqn != discoveryNQN else { throw .invalidNQN(nqn) }
+        guard controllerIDRange.lowerBound >= 1, controllerIDRange.upperBound <= 0xFFEF else {
+            throw .invalidControllerIDRange
+        }
+        return try lock.withLock { () throws(TargetError) -> Subsystem in
+            guard subsystemsByNQN[nqn] == nil else { throw .duplicateSubsystem(nqn) }
+            let serial = serialNumber.isEmpty ? Self.serial(for: nqn) : serialNumber
+            let s = Subsystem(
+                target: self, nqn: nqn, serialNumber: serial, modelNumber: modelNumber, allowAnyHost: allowAnyHost,
+                maxNamespaces: min(max(maxNamespaces, 1), 1024), controllerIDRange: controllerIDRange)
+            subsystemsByNQN[nqn] = s
+            subsystemOrder.append(nqn)
+            discoveryChangedLocked()
+            logger.info("subsystem added", metadata: ["nqn": "\(nqn)"])
+            return s
+        }
+    }
+
+    /// Removes a subsystem, tearing down its controllers and namespaces.
+    public func removeSubsystem(nqn: String) throws(TargetError) {
+        var actions = DeferredActions()
+        try lock.withLock { () throws(TargetError) in
+            guard let s = subsystemsByNQN.removeValue(forKey: nqn) else { throw .unknownSubsystem(nqn) }
+            subsystemOrder.removeAll { $0 == nqn }
+            s.stateLocked = .inactive
+            for c in s.controllers.values { c.tearDownLocked(reason: "subsystem removed", &actions) }
+            for ns in s.namespaces.values { releaseNamespaceLocked(ns) }
+            s.namespaces.removeAll()
+            s.bumpGeneration()
+            discoveryChangedLocked()
+        }
+        actions.run()
+    }
+
+    /// The subsystem with this NQN.
+    public func subsystem(nqn: String) -> Subsystem? { lock.withLock { subsystemsByNQN[nqn] } }
+
+    /// NQNs of all subsystems, in creation order.
+    public var subsystemNQNs: [String] { lock.withLock { subsystemOrder } }
+
+    // MARK: Listeners
+
+    /// Adds a target-wide listener (subsystems still choose theirs with `Subsystem.addListener`).
+    public func addListener(_ address: ListenerAddress) {
+        lock.withLock {
+            if !listeners.contains(address) { listeners.append(address) }
+            discoveryChangedLocked()
+        }
+    }
+
+    /// The target's listeners.
+    public var listenerAddresses: [ListenerAddress] { lock.withLock { listeners } }
+
+    /// GENCTR of the discovery log page.
+    public var discoveryGenerationCounter: UInt64 { lock.withLock { discoveryGeneration } }
+
+    // MARK: Poll groups
+
+    /// Makes a poll group: one per I/O thread.
+    ///
+    /// - Parameters:
+    ///   - maxQueues: queues (connections) the group can hold at once.
+    ///   - channelQueueDepth: depth of each backend channel it opens.
+    public func makePollGroup(maxQueues: Int = 1024, channelQueueDepth: Int = 4096) -> PollGroup {
+        PollGroup(target: self, maxQueues: maxQueues, channelQueueDepth: channelQueueDepth)
+    }
+
+    // MARK: Internals (lock held)
+
+    func discoveryChangedLocked() {
+        discoveryGeneration &+= 1
+        for c in discoveryControllers.values { c.raiseEventLocked(.discoveryLogChanged) }
+    }
+
+    /// Reserves a namespace slot and its identifiers (UUID, NGUID, EUI-64),
+    /// each unique among identifiers of its type across the target. Zero
+    /// identifiers mean "none" and are not reserved.
+    func registerNamespaceLocked(uuid: [UInt8], nguid: [UInt8], eui64: [UInt8]) throws(TargetError) -> Int {
+        let keys = Self.identifierKeys(uuid: uuid, nguid: nguid, eui64: eui64)
+        guard keys.allSatisfy({ !usedIdentifiers.contains($0) }) else { throw .duplicateIdentifier }
+        guard nextNamespaceIndex < namespaceRegistry.count else { throw .noResources }
+        for k in keys { usedIdentifiers.insert(k) }
+        defer { nextNamespaceIndex += 1 }
+        return nextNamespaceIndex
+    }
+
+    func releaseNamespaceLocked(_ ns: Namespace) {
+        for k in Self.identifierKeys(uuid: ns.uuid, nguid: ns.nguid, eui64: ns.eui64) { usedIdentifiers.remove(k) }
+        if ns.globalIndex < namespaceRegistry.count { namespaceRegistry[ns.globalIndex] = nil }
+    }
+
+    /// NIDT-prefixed identifiers, so equal bytes of different types do not clash.
+    static func identifierKeys(uuid: [UInt8], nguid: [UInt8], eui64: [UInt8]) -> [[UInt8]] {
+        [
+            (NamespaceDescriptorList.uuid, uuid), (NamespaceDescriptorList.nguid, nguid),
+            (NamespaceDescriptorList.eui64, eui64),
+        ]
+        .filter { $0.1.contains { $0 != 0 } }
+        .map { [$0.0] + $0.1 }
+    }
+
+    func namespaceLocked(globalIndex: Int) -> Namespace? {
+        globalIndex >= 0 && globalIndex < namespaceRegistry.count ? namespaceRegistry[globalIndex] : nil
+    }
+
+    /// A 20-character serial derived from the NQN (FNV-1a), so restarts keep it.
+    static func serial(for nqn: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in nqn.utf8 {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Transport calls collected under the lock and made after releasing it,
+/// so a transport may re-enter the target from them.
+struct DeferredActions {
+    var completions: [(any TransportQueue, UInt32, CommandResult)] = []
+    var disconnects: [any TransportQueue] = []
+
+    mutating func complete(_ q: (any TransportQueue)?, slot: UInt32, _ r: CommandResult) {
+        if let q { completions.append((q, slot, r)) }
+    }
+
+    mutating func disconnect(_ q: (any TransportQueue)?) {
+        if let q, !disconnects.contains(where: { $0 === q }) { disconnects.append(q) }
+    }
+
+    func run() {
+        for (q, slot, r) in completions { q.completeRequest(slot: slot, result: r) }
+        for q in disconnects { q.disconnect() }
+    }
+}

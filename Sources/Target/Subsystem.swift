@@ -1,0 +1,263 @@
+import Atomics
+import Backends
+import NVMe
+
+/// Lifecycle of a subsystem (SPDK's subsystem states, reduced).
+public enum SubsystemState: Sendable, Hashable {
+    /// Configured but not serving: Connect is refused, I/O is not possible.
+    case inactive
+    /// Serving hosts.
+    case active
+    /// Connected hosts stay connected, I/O is answered Namespace Not Ready
+    /// (retryable) until `resume()`: the window for namespace changes.
+    case paused
+}
+
+/// An NVM subsystem: identity, the hosts allowed in, namespaces, controllers.
+public final class Subsystem {
+    unowned let target: NVMfTarget
+    /// SUBNQN.
+    public let nqn: String
+    /// SN reported in Identify Controller.
+    public let serialNumber: String
+    /// MN reported in Identify Controller.
+    public let modelNumber: String
+    /// Most namespaces (and the largest NSID); reported as NN and MNAN.
+    public let maxNamespaces: Int
+    /// Controller IDs this subsystem hands out.
+    public let controllerIDRange: ClosedRange<UInt16>
+
+    var stateLocked: SubsystemState = .inactive
+    var allowAnyHostLocked: Bool
+    var hosts: Set<String> = []
+    var subsystemListeners: [ListenerAddress] = []
+    var namespaces: [UInt32: Namespace] = [:]
+    var controllers: [UInt16: Controller] = [:]
+    var nextControllerID: UInt16
+    /// Bumped on every namespace or state change; I/O queues compare it with
+    /// their snapshot (one atomic load per command) and refresh under the lock.
+    /// `UnsafeAtomic` so an I/O queue can keep a copy and load it without
+    /// retaining anything; it lives as long as the subsystem (queues hold the
+    /// subsystem while they hold the copy).
+    let generation = UnsafeAtomic<UInt64>.create(0)
+    /// ANA change counter (log 0Ch CHGCNT).
+    var anaChangeCount: UInt64 = 1
+
+    init(
+        target: NVMfTarget, nqn: String, serialNumber: String, modelNumber: String, allowAnyHost: Bool,
+        maxNamespaces: Int, controllerIDRange: ClosedRange<UInt16>
+    ) {
+        self.target = target
+        self.nqn = nqn
+        self.serialNumber = serialNumber
+        self.modelNumber = modelNumber
+        self.allowAnyHostLocked = allowAnyHost
+        self.maxNamespaces = maxNamespaces
+        self.controllerIDRange = controllerIDRange
+        self.nextControllerID = controllerIDRange.lowerBound
+    }
+
+    deinit { generation.destroy() }
+
+    func bumpGeneration() { generation.wrappingIncrement(ordering: .releasing) }
+
+    // MARK: State
+
+    /// The current state.
+    public var state: SubsystemState { target.lock.withLock { stateLocked } }
+
+    /// inactive → active.
+    public func start() throws(TargetError) {
+        try target.lock.withLock { () throws(TargetError) in
+            guard stateLocked == .inactive else { throw .invalidState }
+            stateLocked = .active
+            bumpGeneration()
+        }
+    }
+
+    /// active → paused: I/O is held off (Namespace Not Ready, retryable).
+    public func pause() throws(TargetError) {
+        try target.lock.withLock { () throws(TargetError) in
+            guard stateLocked == .active else { throw .invalidState }
+            stateLocked = .paused
+            bumpGeneration()
+        }
+    }
+
+    /// paused → active.
+    public func resume() throws(TargetError) {
+        try target.lock.withLock { () throws(TargetError) in
+            guard stateLocked == .paused else { throw .invalidState }
+            stateLocked = .active
+            bumpGeneration()
+        }
+    }
+
+    /// active or paused → inactive: every controller is torn down.
+    public func stop() {
+        var actions = DeferredActions()
+        target.lock.withLock {
+            stateLocked = .inactive
+            for c in controllers.values { c.tearDownLocked(reason: "subsystem stopped", &actions) }
+            bumpGeneration()
+        }
+        actions.run()
+    }
+
+    // MARK: Hosts
+
+    /// When true any host NQN may connect; otherwise only those allowed.
+    public var allowAnyHost: Bool {
+        get { target.lock.withLock { allowAnyHostLocked } }
+        set {
+            target.lock.withLock {
+                allowAnyHostLocked = newValue
+                target.discoveryChangedLocked()
+            }
+        }
+    }
+
+    /// Lets `hostNQN` connect.
+    public func addHost(_ hostNQN: String) throws(TargetError) {
+        guard NQN.isValid(hostNQN) else { throw .invalidNQN(hostNQN) }
+        target.lock.withLock {
+            hosts.insert(hostNQN)
+            target.discoveryChangedLocked()
+        }
+    }
+
+    /// Stops `hostNQN` from connecting (existing controllers stay).
+    public func removeHost(_ hostNQN: String) {
+        target.lock.withLock {
+            hosts.remove(hostNQN)
+            target.discoveryChangedLocked()
+        }
+    }
+
+    /// The allowed host NQNs.
+    public var allowedHosts: [String] { target.lock.withLock { hosts.sorted() } }
+
+    func allowsLocked(host: String) -> Bool { allowAnyHostLocked || hosts.contains(host) }
+
+    // MARK: Listeners
+
+    /// Makes the subsystem reachable (and reported by discovery) at `address`.
+    public func addListener(_ address: ListenerAddress) {
+        target.lock.withLock {
+            if !target.listeners.contains(address) { target.listeners.append(address) }
+            if !subsystemListeners.contains(address) { subsystemListeners.append(address) }
+            target.discoveryChangedLocked()
+        }
+    }
+
+    /// Stops reporting the subsystem at `address`.
+    public func removeListener(_ address: ListenerAddress) {
+        target.lock.withLock {
+            subsystemListeners.removeAll { $0 == address }
+            target.discoveryChangedLocked()
+        }
+    }
+
+    // MARK: Namespaces
+
+    /// Adds a namespace backed by `device`.
+    ///
+    /// An active subsystem is paused around the change and resumed after it
+    /// (pause–change–resume); each controller records the NSID in its
+    /// Changed Namespace List and raises a Namespace Attribute Changed event.
+    ///
+    /// - Parameters:
+    ///   - namespaceID: the NSID, or nil for the lowest free one.
+    ///   - uuid, nguid, eui64: identifiers; by default UUID and NGUID come
+    ///     from the device's UUID and EUI-64 is not reported.
+    /// - Returns: the namespace.
+    /// - Throws: `.namespaceLimit`, `.invalidNamespaceID`, `.duplicateIdentifier`.
+    @discardableResult
+    public func addNamespace(
+        device: any BlockDevice, namespaceID: UInt32? = nil, uuid: DeviceUUID? = nil, nguid: [UInt8]? = nil,
+        eui64: [UInt8]? = nil, readOnly: Bool = false
+    ) throws(TargetError) -> Namespace {
+        var actions = DeferredActions()
+        let ns = try target.lock.withLock { () throws(TargetError) -> Namespace in
+            guard namespaces.count < maxNamespaces else { throw .namespaceLimit }
+            let nsid: UInt32
+            if let requested = namespaceID {
+                guard requested >= 1, requested <= UInt32(maxNamespaces), namespaces[requested] == nil else {
+                    throw .invalidNamespaceID(requested)
+                }
+                nsid = requested
+            } else {
+                guard let free = (1...UInt32(maxNamespaces)).first(where: { namespaces[$0] == nil }) else {
+                    throw .namespaceLimit
+                }
+                nsid = free
+            }
+            var u = (uuid ?? device.uuid).array
+            if u.allSatisfy({ $0 == 0 }) { u = DeviceUUID.random().array }
+            let g = nguid ?? u
+            let e = eui64 ?? [UInt8](repeating: 0, count: 8)
+            guard g.count == 16, e.count == 8 else { throw .duplicateIdentifier }
+            let index = try target.registerNamespaceLocked(uuid: u, nguid: g, eui64: e)
+            let ns = Namespace(
+                namespaceID: nsid, device: device, uuid: u, nguid: g, eui64: e, readOnly: readOnly, globalIndex: index)
+            target.namespaceRegistry[index] = ns
+            namespaceChangedLocked { namespaces[nsid] = ns }
+            for c in controllers.values { c.namespaceChangedLocked(nsid, &actions) }
+            return ns
+        }
+        actions.run()
+        target.logger.info("namespace added", metadata: ["nqn": "\(nqn)", "nsid": "\(ns.namespaceID)"])
+        return ns
+    }
+
+    /// Removes namespace `nsid` (pause–change–resume as for `addNamespace`),
+    /// raising the Namespace Attribute Changed event on every controller.
+    public func removeNamespace(_ nsid: UInt32) throws(TargetError) {
+        var actions = DeferredActions()
+        try target.lock.withLock { () throws(TargetError) in
+            guard let ns = namespaces[nsid] else { throw .unknownNamespace(nsid) }
+            namespaceChangedLocked { namespaces[nsid] = nil }
+            target.releaseNamespaceLocked(ns)
+            for c in controllers.values { c.namespaceChangedLocked(nsid, &actions) }
+        }
+        actions.run()
+        target.logger.info("namespace removed", metadata: ["nqn": "\(nqn)", "nsid": "\(nsid)"])
+    }
+
+    /// The namespace with this NSID.
+    public func namespace(_ nsid: UInt32) -> Namespace? { target.lock.withLock { namespaces[nsid] } }
+
+    /// Active NSIDs, ascending.
+    public var namespaceIDs: [UInt32] { target.lock.withLock { namespaces.keys.sorted() } }
+
+    /// Number of live controllers.
+    public var controllerCount: Int { target.lock.withLock { controllers.count } }
+
+    /// Runs `change` with I/O held off: an active subsystem is paused for it
+    /// and resumed after; each transition bumps the generation I/O queues watch.
+    private func namespaceChangedLocked(_ change: () -> Void) {
+        let wasActive = stateLocked == .active
+        if wasActive {
+            stateLocked = .paused
+            bumpGeneration()
+        }
+        change()
+        anaChangeCount &+= 1
+        bumpGeneration()
+        if wasActive {
+            stateLocked = .active
+            bumpGeneration()
+        }
+    }
+
+    /// Hands out the next free controller ID in the range, wrapping.
+    func allocateControllerIDLocked() -> UInt16? {
+        let span = Int(controllerIDRange.upperBound) - Int(controllerIDRange.lowerBound) + 1
+        for _ in 0..<span {
+            let id = nextControllerID
+            nextControllerID = id >= controllerIDRange.upperBound ? controllerIDRange.lowerBound : id + 1
+            if controllers[id] == nil { return id }
+        }
+        return nil
+    }
+}

@@ -1,1 +1,0 @@
-// Module Target: see docs/ARCHITECTURE.md.

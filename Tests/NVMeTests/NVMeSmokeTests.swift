@@ -1,4 +1,0 @@
-import Testing
-@testable import NVMe
-
-@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-@testable import Target
-
-@Test func moduleLinks() { #expect(Bool(true)) }
