@@ -43,10 +43,17 @@ let package = Package(
                 "Target", "NVMe", "Verbs", "Backends",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // SPDK-format JSON configuration: parse, validate, apply to a Target.
+        .target(
+            name: "NVMfConfig",
+            dependencies: [
+                "Target", "Backends", "NVMe",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "nvmf-tgt",
             dependencies: [
-                "Target", "RdmaTransport", "Backends", "NVMe",
+                "Target", "RdmaTransport", "Backends", "NVMe", "NVMfConfig", "CShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -60,6 +67,7 @@ let package = Package(
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
         .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
+        .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
         .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,129 @@
+import Backends
+import Logging
+import Target
+
+/// What applying a configuration produced: the devices to close at exit,
+/// the transport settings and the addresses to listen on.
+public struct AppliedConfiguration {
+    /// Block devices by bdev name.
+    public var devices: [String: any BlockDevice] = [:]
+    /// The transport's settings (SPDK's defaults if the file had none).
+    public var transport = TransportConfig()
+    /// Distinct listen addresses over all subsystems, in file order.
+    public var listeners: [ListenerConfig] = []
+}
+
+extension ConfigFile {
+    /// Creates the devices and subsystems the file describes on `target`.
+    ///
+    /// Subsystems are started (active) once the whole file has applied, as
+    /// SPDK's `framework_start_init` does. On error the devices created so far
+    /// are closed and the error names the call.
+    public func apply(to target: NVMfTarget, logger: Logger) throws(ConfigError) -> AppliedConfiguration {
+        var out = AppliedConfiguration()
+        var sawTransport = false
+        var created: [Subsystem] = []
+        do throws(ConfigError) {
+            for entry in entries {
+                try apply(entry, to: target, into: &out, subsystems: &created, sawTransport: &sawTransport)
+            }
+            for s in created {
+                do { try s.start() } catch { throw ConfigError(path: s.nqn, message: "cannot start: \(error)") }
+            }
+        } catch {
+            for d in out.devices.values { d.close() }
+            for s in created { try? target.removeSubsystem(nqn: s.nqn) }
+            throw error
+        }
+        logger.info(
+            "configuration applied",
+            metadata: [
+                "devices": "\(out.devices.count)", "subsystems": "\(created.count)",
+                "listeners": "\(out.listeners.map { "\($0.address):\($0.serviceID)" })",
+            ])
+        return out
+    }
+
+    private func apply(
+        _ entry: Entry, to target: NVMfTarget, into out: inout AppliedConfiguration, subsystems: inout [Subsystem],
+        sawTransport: inout Bool
+    ) throws(ConfigError) {
+        func fail(_ message: String) -> ConfigError { ConfigError(path: entry.path, message: message) }
+        func subsystem(_ nqn: String) throws(ConfigError) -> Subsystem {
+            guard let s = target.subsystem(nqn: nqn) else { throw fail("no subsystem \"\(nqn)\" (create it first)") }
+            return s
+        }
+        func newDevice(_ name: String, _ make: () throws(BlockDeviceError) -> any BlockDevice) throws(ConfigError) {
+            guard out.devices[name] == nil else { throw fail("a bdev named \"\(name)\" already exists") }
+            do { out.devices[name] = try make() } catch { throw fail(error.description) }
+        }
+        switch entry.call {
+        case .bdevMallocCreate(let name, let blocks, let blockSize, let uuid):
+            try newDevice(name) { () throws(BlockDeviceError) in
+                try MemoryBlockDevice(name: name, blockCount: blocks, blockSize: blockSize, uuid: uuid)
+            }
+        case .bdevNullCreate(let name, let blocks, let blockSize, let uuid):
+            try newDevice(name) { () throws(BlockDeviceError) in
+                try NullBlockDevice(name: name, blockCount: blocks, blockSize: blockSize, uuid: uuid)
+            }
+        case .bdevAioCreate(let name, let filename, let blockSize, let readOnly, let uuid):
+            try newDevice(name) { () throws(BlockDeviceError) in
+                try AioBlockDevice(path: filename, name: name, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
+            }
+        case .nvmfCreateTransport(let t):
+            guard !sawTransport else { throw fail("the RDMA transport is already created") }
+            guard subsystems.isEmpty else { throw fail("create the transport before any subsystem") }
+            sawTransport = true
+            out.transport = t
+        case .nvmfCreateSubsystem(let c):
+            do {
+                let s = try target.addSubsystem(
+                    nqn: c.nqn, serialNumber: c.serialNumber, modelNumber: c.modelNumber, allowAnyHost: c.allowAnyHost,
+                    maxNamespaces: c.maxNamespaces,
+                    controllerIDRange: UInt16(c.minControllerID)...UInt16(c.maxControllerID))
+                subsystems.append(s)
+            } catch {
+                throw fail(Self.describe(error))
+            }
+        case .nvmfSubsystemAddListener(let nqn, let l):
+            let s = try subsystem(nqn)
+            let portID = UInt16(out.listeners.firstIndex(of: l).map { $0 + 1 } ?? out.listeners.count + 1)
+            let address = ListenerAddress(
+                addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID, portID: portID)
+            s.addListener(address)
+            if !out.listeners.contains(l) {
+                out.listeners.append(l)
+                target.addListener(address)
+            }
+        case .nvmfSubsystemAddNamespace(let nqn, let n):
+            let s = try subsystem(nqn)
+            guard let device = out.devices[n.bdevName] else { throw fail("no bdev named \"\(n.bdevName)\"") }
+            do {
+                try s.addNamespace(
+                    device: device, namespaceID: n.namespaceID, uuid: n.uuid, nguid: n.nguid, eui64: n.eui64,
+                    readOnly: device.isReadOnly)
+            } catch {
+                throw fail(Self.describe(error))
+            }
+        case .nvmfSubsystemAddHost(let nqn, let host):
+            let s = try subsystem(nqn)
+            do { try s.addHost(host) } catch { throw fail(Self.describe(error)) }
+        }
+    }
+
+    /// Control-path errors in words a person fixing the file can act on.
+    static func describe(_ e: TargetError) -> String {
+        switch e {
+        case .invalidNQN(let n): return "invalid NQN \"\(n)\" (nqn.YYYY-MM.reverse.domain:name, at most 223 bytes)"
+        case .duplicateSubsystem(let n): return "subsystem \"\(n)\" already exists"
+        case .unknownSubsystem(let n): return "no subsystem \"\(n)\""
+        case .namespaceLimit: return "the subsystem has max_namespaces namespaces already"
+        case .invalidNamespaceID(let id): return "nsid \(id) is in use or outside 1...max_namespaces"
+        case .unknownNamespace(let id): return "no namespace \(id)"
+        case .duplicateIdentifier: return "uuid/nguid/eui64 already used by another namespace of this target"
+        case .invalidControllerIDRange: return "min_cntlid...max_cntlid must lie within 1...65519"
+        case .invalidState: return "not allowed in the subsystem's current state"
+        case .noResources: return "the target has no room for more"
+        }
+    }
+}

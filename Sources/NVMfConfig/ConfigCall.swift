@@ -1,0 +1,115 @@
+import Backends
+
+/// One supported configuration call: SPDK's JSON-RPC method names and
+/// parameters, decoded and validated before anything is created.
+public enum ConfigCall: Equatable, Sendable {
+    /// `bdev_malloc_create`: a RAM block device.
+    case bdevMallocCreate(name: String, numBlocks: UInt64, blockSize: Int, uuid: DeviceUUID?)
+    /// `bdev_aio_create`: a file or block device through libaio (O_DIRECT).
+    case bdevAioCreate(name: String, filename: String, blockSize: Int, readOnly: Bool, uuid: DeviceUUID?)
+    /// `bdev_null_create`: reads return zeroes, writes are discarded.
+    case bdevNullCreate(name: String, numBlocks: UInt64, blockSize: Int, uuid: DeviceUUID?)
+    /// `nvmf_create_transport`.
+    case nvmfCreateTransport(TransportConfig)
+    /// `nvmf_create_subsystem`.
+    case nvmfCreateSubsystem(SubsystemConfig)
+    /// `nvmf_subsystem_add_listener`.
+    case nvmfSubsystemAddListener(nqn: String, listener: ListenerConfig)
+    /// `nvmf_subsystem_add_ns`.
+    case nvmfSubsystemAddNamespace(nqn: String, namespace: NamespaceConfig)
+    /// `nvmf_subsystem_add_host`.
+    case nvmfSubsystemAddHost(nqn: String, host: String)
+
+    /// The methods this target implements; anything else is refused by name.
+    public static let supportedMethods = [
+        "bdev_malloc_create", "bdev_aio_create", "bdev_null_create", "nvmf_create_transport",
+        "nvmf_create_subsystem", "nvmf_subsystem_add_listener", "nvmf_subsystem_add_ns", "nvmf_subsystem_add_host",
+    ]
+
+    /// Decodes one `{method, params}` call.
+    ///
+    /// - Parameter path: where the call sits in the file, for error messages.
+    public static func decode(method: String, params: JSONValue?, path: String) throws(ConfigError) -> ConfigCall {
+        var p = try Params(params, path: "\(path) (\(method)).params")
+        let call: ConfigCall
+        switch method {
+        case "bdev_malloc_create":
+            // SPDK names a nameless malloc bdev MallocN; we require the name so
+            // that nvmf_subsystem_add_ns can refer to it unambiguously.
+            let name = try p.requiredString("name")
+            let blockSize = try p.requiredInteger("block_size", in: 512...65536)
+            let blocks = try p.requiredInteger("num_blocks", in: 1...Int(Int64.max))
+            let uuid = try uuidField(&p, "uuid")
+            try p.ignoreIfDefault("md_size", default: .number(0))
+            try p.ignoreIfDefault("dif_type", default: .number(0))
+            try p.ignoreIfDefault("md_interleave", default: .bool(false))
+            _ = try p.integer("optimal_io_boundary", in: 0...Int(UInt32.max))
+            _ = try p.integer("physical_block_size", in: 0...65536)
+            _ = try p.integer("numa_id", in: -1...1024)
+            call = .bdevMallocCreate(name: name, numBlocks: UInt64(blocks), blockSize: blockSize, uuid: uuid)
+        case "bdev_aio_create":
+            let name = try p.requiredString("name")
+            let filename = try p.requiredString("filename")
+            let blockSize = try p.integer("block_size", in: 0...65536) ?? 0
+            let readOnly = try p.bool("readonly") ?? false
+            let uuid = try uuidField(&p, "uuid")
+            _ = try p.bool("fallocate")
+            try p.ignoreIfDefault("nowait", default: .bool(false))
+            call = .bdevAioCreate(name: name, filename: filename, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
+        case "bdev_null_create":
+            let name = try p.requiredString("name")
+            let blockSize = try p.requiredInteger("block_size", in: 512...65536)
+            let blocks = try p.requiredInteger("num_blocks", in: 1...Int(Int64.max))
+            let uuid = try uuidField(&p, "uuid")
+            try p.ignoreIfDefault("md_size", default: .number(0))
+            try p.ignoreIfDefault("dif_type", default: .number(0))
+            call = .bdevNullCreate(name: name, numBlocks: UInt64(blocks), blockSize: blockSize, uuid: uuid)
+        case "nvmf_create_transport":
+            call = .nvmfCreateTransport(try TransportConfig(&p))
+        case "nvmf_create_subsystem":
+            call = .nvmfCreateSubsystem(try SubsystemConfig(&p))
+        case "nvmf_subsystem_add_listener":
+            let nqn = try p.requiredString("nqn")
+            _ = try p.string("tgt_name")
+            guard var a = try p.object("listen_address") else {
+                throw ConfigError(path: "\(p.path).listen_address", message: "required")
+            }
+            let listener = try ListenerConfig(&a)
+            try a.finish()
+            try p.ignoreIfDefault("secure_channel", default: .bool(false))
+            _ = try p.string("ana_state")
+            call = .nvmfSubsystemAddListener(nqn: nqn, listener: listener)
+        case "nvmf_subsystem_add_ns":
+            let nqn = try p.requiredString("nqn")
+            _ = try p.string("tgt_name")
+            guard var n = try p.object("namespace") else {
+                throw ConfigError(path: "\(p.path).namespace", message: "required")
+            }
+            let ns = try NamespaceConfig(&n)
+            try n.finish()
+            call = .nvmfSubsystemAddNamespace(nqn: nqn, namespace: ns)
+        case "nvmf_subsystem_add_host":
+            let nqn = try p.requiredString("nqn")
+            let host = try p.requiredString("host")
+            _ = try p.string("tgt_name")
+            if try p.string("psk") != nil || p.string("dhchap_key") != nil || p.string("dhchap_ctrlr_key") != nil {
+                throw ConfigError(path: "\(p.path).psk", message: "authentication keys are not supported by this target")
+            }
+            call = .nvmfSubsystemAddHost(nqn: nqn, host: host)
+        default:
+            throw ConfigError(
+                path: path,
+                message: "method \"\(method)\" is not supported (supported: \(supportedMethods.joined(separator: ", ")))")
+        }
+        try p.finish()
+        return call
+    }
+
+    static func uuidField(_ p: inout Params, _ key: String) throws(ConfigError) -> DeviceUUID? {
+        guard let s = try p.string(key) else { return nil }
+        guard let u = DeviceUUID(string: s) else {
+            throw ConfigError(path: "\(p.path).\(key)", message: "not a UUID: \"\(s)\"")
+        }
+        return u
+    }
+}

@@ -1,0 +1,77 @@
+/// `nvmf_create_transport` parameters, with SPDK's names and defaults
+/// (SPDK `nvmf_rdma_opts_init`); the daemon maps them onto the RDMA transport.
+public struct TransportConfig: Equatable, Sendable {
+    /// max_queue_depth: deepest I/O queue a host may create (CAP.MQES + 1).
+    public var maxQueueDepth = 128
+    /// max_aq_depth: deepest admin queue.
+    public var maxAdminQueueDepth = 128
+    /// max_io_qpairs_per_ctrlr.
+    public var maxIOQPairsPerController = 127
+    /// in_capsule_data_size: write data that rides in the command capsule.
+    public var inCapsuleDataSize = 4096
+    /// max_io_size: largest transfer (MDTS).
+    public var maxIOSize = 131072
+    /// io_unit_size: granule of the data buffers.
+    public var ioUnitSize = 131072
+    /// max_srq_depth: receive buffers per shared receive queue.
+    public var maxSRQDepth = 4096
+    /// no_srq: one receive queue per queue pair instead of a shared one.
+    public var noSRQ = false
+    /// num_shared_buffers: data buffers in the pool.
+    public var numSharedBuffers = 4095
+    /// buf_cache_size: buffers each poll group keeps for itself.
+    public var bufCacheSize = 32
+    /// acceptor_backlog: rdma_listen backlog.
+    public var acceptorBacklog = 100
+    /// num_cqe: completion-queue size when SRQ is off.
+    public var numCQE = 4096
+    /// no_wr_batching: post each work request at once instead of once per poll.
+    public var noWRBatching = false
+    /// abort_timeout_sec.
+    public var abortTimeoutSeconds = 1
+
+    public init() {}
+
+    init(_ p: inout Params) throws(ConfigError) {
+        let trtype = try p.requiredString("trtype")
+        guard trtype.lowercased() == "rdma" else {
+            throw ConfigError(path: "\(p.path).trtype", message: "only RDMA is supported, not \"\(trtype)\"")
+        }
+        _ = try p.string("tgt_name")
+        maxQueueDepth = try p.integer("max_queue_depth", in: 2...4096) ?? maxQueueDepth
+        maxAdminQueueDepth = try p.integer("max_aq_depth", in: 32...4096) ?? maxAdminQueueDepth
+        maxIOQPairsPerController = try p.integer("max_io_qpairs_per_ctrlr", in: 1...65534) ?? maxIOQPairsPerController
+        if let legacy = try p.integer("max_qpairs_per_ctrlr", in: 2...65535) { maxIOQPairsPerController = legacy - 1 }
+        inCapsuleDataSize = try p.integer("in_capsule_data_size", in: 0...131072) ?? inCapsuleDataSize
+        maxIOSize = try p.integer("max_io_size", in: 4096...(16 << 20)) ?? maxIOSize
+        ioUnitSize = try p.integer("io_unit_size", in: 4096...(16 << 20)) ?? maxIOSize
+        maxSRQDepth = try p.integer("max_srq_depth", in: 2...(1 << 20)) ?? maxSRQDepth
+        noSRQ = try p.bool("no_srq") ?? noSRQ
+        numSharedBuffers = try p.integer("num_shared_buffers", in: 2...(1 << 20)) ?? numSharedBuffers
+        if let c = try p.integer("buf_cache_size", in: 0...Int(UInt32.max)) {
+            bufCacheSize = c == Int(UInt32.max) ? 32 : c  // UINT32_MAX means "auto" in SPDK
+        }
+        acceptorBacklog = try p.integer("acceptor_backlog", in: 1...4096) ?? acceptorBacklog
+        numCQE = try p.integer("num_cqe", in: 128...(1 << 20)) ?? numCQE
+        noWRBatching = try p.bool("no_wr_batching") ?? noWRBatching
+        abortTimeoutSeconds = try p.integer("abort_timeout_sec", in: 0...3600) ?? abortTimeoutSeconds
+        _ = try p.integer("acceptor_poll_rate", in: 0...Int(UInt32.max))
+        _ = try p.integer("data_wr_pool_size", in: 0...Int(UInt32.max))
+        _ = try p.integer("kas", in: 0...65535)
+        _ = try p.integer("min_kato", in: 0...Int(UInt32.max))
+        _ = try p.integer("iobuf_small_cache_size", in: 0...Int(UInt32.max))
+        _ = try p.integer("iobuf_large_cache_size", in: 0...Int(UInt32.max))
+        try p.ignoreIfDefault("zcopy", default: .bool(false))
+        try p.ignoreIfDefault("dif_insert_or_strip", default: .bool(false))
+        try p.ignoreIfDefault("disable_command_passthru", default: .bool(false))
+        guard maxIOSize >= inCapsuleDataSize else {
+            throw ConfigError(path: "\(p.path).in_capsule_data_size", message: "must not exceed max_io_size")
+        }
+        guard inCapsuleDataSize % 16 == 0 else {
+            throw ConfigError(path: "\(p.path).in_capsule_data_size", message: "must be a multiple of 16")
+        }
+        guard maxIOSize & (maxIOSize - 1) == 0 else {
+            throw ConfigError(path: "\(p.path).max_io_size", message: "must be a power of two (MDTS is log2)")
+        }
+    }
+}
