@@ -27,7 +27,9 @@ let package = Package(
         // libibverbs + librdmacm in Swift; knows nothing of NVMe.
         .target(name: "Verbs", dependencies: ["CVerbs", "CShims"]),
         // BlockDevice and its devices: libaio (O_DIRECT), memory, null.
-        .target(name: "Backends", dependencies: ["CAio", "CShims"]),
+        .target(
+            name: "Backends",
+            dependencies: ["CAio", "CShims", .product(name: "Atomics", package: "swift-atomics")]),
         // The transport-agnostic NVMe-oF target core.
         .target(
             name: "Target",
@@ -50,6 +52,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        // 4 KiB random I/O through AioBlockDevice, compared with fio (perf/backends/run.sh).
+        .executableTarget(name: "aio-bench", dependencies: ["Backends", "CShims"], path: "perf/backends/aio-bench"),
 
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
