@@ -3,8 +3,8 @@
 /// Implemented by small structs (memory, null) so `ImmediateChannel` is
 /// specialised per device and the per-operation call is static.
 protocol ImmediateMedium {
-  /// Carries out a request that already passed validation; `nil` on success.
-  func perform(_ request: BlockRequest) -> BlockDeviceError?
+    /// Carries out a request that already passed validation; `nil` on success.
+    func perform(_ request: BlockRequest) -> BlockDeviceError?
 }
 
 /// The channel of devices whose operations finish at once (memory, null).
@@ -16,60 +16,60 @@ protocol ImmediateMedium {
 /// `notificationFD` is -1: an interrupt-mode loop polls again straight away
 /// while `inFlight > 0` instead of sleeping.
 final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
-  @usableFromInline let medium: Medium
-  @usableFromInline let blockSize: Int
-  @usableFromInline let capacity: UInt64
-  @usableFromInline let readOnly: Bool
-  @usableFromInline let alignment: Int
-  @usableFromInline let queueDepth: Int
-  @usableFromInline var completions: CompletionRing
-  @usableFromInline var isClosed = false
+    @usableFromInline let medium: Medium
+    @usableFromInline let blockSize: Int
+    @usableFromInline let capacity: UInt64
+    @usableFromInline let readOnly: Bool
+    @usableFromInline let alignment: Int
+    @usableFromInline let queueDepth: Int
+    @usableFromInline var completions: CompletionRing
+    @usableFromInline var isClosed = false
 
-  init(
-    medium: Medium, blockSize: Int, capacity: UInt64, readOnly: Bool, alignment: Int,
-    queueDepth: Int
-  ) {
-    self.medium = medium
-    self.blockSize = blockSize
-    self.capacity = capacity
-    self.readOnly = readOnly
-    self.alignment = alignment
-    self.queueDepth = max(queueDepth, 1)
-    self.completions = CompletionRing(capacity: self.queueDepth)
-  }
-
-  deinit { completions.deallocate() }
-
-  var inFlight: Int { completions.count }
-  var notificationFD: Int32 { -1 }
-
-  func submit(_ request: BlockRequest) -> BlockSubmitResult {
-    if let error = request.validationError(
-      blockSize: blockSize, capacity: capacity, readOnly: readOnly, alignment: alignment)
-    {
-      return .failed(error)
+    init(
+        medium: Medium, blockSize: Int, capacity: UInt64, readOnly: Bool, alignment: Int,
+        queueDepth: Int
+    ) {
+        self.medium = medium
+        self.blockSize = blockSize
+        self.capacity = capacity
+        self.readOnly = readOnly
+        self.alignment = alignment
+        self.queueDepth = max(queueDepth, 1)
+        self.completions = CompletionRing(capacity: self.queueDepth)
     }
-    if completions.count >= queueDepth { return .busy }
-    completions.append(BlockCompletion(tag: request.tag, error: medium.perform(request)))
-    return .accepted
-  }
 
-  func flushSubmissions() {}
+    deinit { completions.deallocate() }
 
-  func poll(maxCompletions: Int, _ body: (BlockCompletion) -> Void) -> Int {
-    var reaped = 0
-    while reaped < maxCompletions, let completion = completions.removeFirst() {
-      body(completion)
-      reaped &+= 1
+    var inFlight: Int { completions.count }
+    var notificationFD: Int32 { -1 }
+
+    func submit(_ request: BlockRequest) -> BlockSubmitResult {
+        if let error = request.validationError(
+            blockSize: blockSize, capacity: capacity, readOnly: readOnly, alignment: alignment)
+        {
+            return .failed(error)
+        }
+        if completions.count >= queueDepth { return .busy }
+        completions.append(BlockCompletion(tag: request.tag, error: medium.perform(request)))
+        return .accepted
     }
-    return reaped
-  }
 
-  func acknowledgeNotification() {}
+    func flushSubmissions() {}
 
-  func close() {
-    // Nothing is pending on any medium; completions not yet reaped are dropped
-    // with the channel, as the caller asked to close it.
-    isClosed = true
-  }
+    func poll(maxCompletions: Int, _ body: (BlockCompletion) -> Void) -> Int {
+        var reaped = 0
+        while reaped < maxCompletions, let completion = completions.removeFirst() {
+            body(completion)
+            reaped &+= 1
+        }
+        return reaped
+    }
+
+    func acknowledgeNotification() {}
+
+    func close() {
+        // Nothing is pending on any medium; completions not yet reaped are dropped
+        // with the channel, as the caller asked to close it.
+        isClosed = true
+    }
 }
