@@ -58,6 +58,18 @@ public final class AioChannel: BlockDeviceChannel {
     private let worker: BlockingWorker
     private var isClosed = false
 
+    /// Most iocbs handed to one `io_submit`. The kernel plugs the block
+    /// queue for the whole call, so a long batch keeps the device idle until
+    /// its last iocb is built; a few at a time overlaps submission with
+    /// device work (see perf/backends/RESULTS.md). Read from the
+    /// `NVMF_AIO_SUBMIT_BATCH` environment variable at channel creation.
+    public var submitBatchLimit: Int = AioChannel.defaultSubmitBatchLimit
+
+    static let defaultSubmitBatchLimit: Int = {
+        if let text = getenv("NVMF_AIO_SUBMIT_BATCH"), let n = Int(String(cString: text)), n > 0 { return n }
+        return 4
+    }()
+
     public let notificationFD: Int32
     public private(set) var inFlight = 0
 
@@ -159,7 +171,7 @@ public final class AioChannel: BlockDeviceChannel {
         worker.publish()
         var start = 0
         while start < pendingCount {
-            let rc = Int(io_submit(context, pendingCount &- start, pending + start))
+            let rc = Int(io_submit(context, min(pendingCount &- start, submitBatchLimit), pending + start))
             if rc > 0 {
                 start &+= rc
                 aioOutstanding &+= rc
@@ -185,9 +197,31 @@ public final class AioChannel: BlockDeviceChannel {
     }
 
     public func poll(maxCompletions: Int, _ body: (BlockCompletion) -> Void) -> Int {
+        reap(minimum: 0, maxCompletions: maxCompletions, timeout: &zeroTimeout, body)
+    }
+
+    /// Sleeps in `io_getevents` until at least one libaio operation completes
+    /// (or `timeoutNanoseconds` pass), then reaps like `poll`.
+    ///
+    /// For a thread that serves only this channel (a benchmark, or a
+    /// dedicated I/O thread): one syscall per wake-up instead of
+    /// poll(2) + read(2) on the eventfd. A poll group serving many devices
+    /// waits on `notificationFD` instead. Operations on the helper thread
+    /// (flush fallback, write zeroes, deallocate) do not end the wait early.
+    public func waitAndPoll(
+        maxCompletions: Int, timeoutNanoseconds: Int, _ body: (BlockCompletion) -> Void
+    ) -> Int {
+        var timeout = timespec(tv_sec: timeoutNanoseconds / 1_000_000_000, tv_nsec: timeoutNanoseconds % 1_000_000_000)
+        return reap(minimum: aioOutstanding > 0 ? 1 : 0, maxCompletions: maxCompletions, timeout: &timeout, body)
+    }
+
+    @inline(__always)
+    private func reap(
+        minimum: Int, maxCompletions: Int, timeout: UnsafeMutablePointer<timespec>, _ body: (BlockCompletion) -> Void
+    ) -> Int {
         var reaped = 0
         if aioOutstanding > 0, maxCompletions > 0 {
-            let n = Int(io_getevents(context, 0, min(maxCompletions, queueDepth), events, &zeroTimeout))
+            let n = Int(io_getevents(context, minimum, min(maxCompletions, queueDepth), events, timeout))
             var i = 0
             while i < n {
                 let event = events[i]
