@@ -30,7 +30,9 @@ public final class AioBlockDevice: BlockDevice {
     public let isBlockDevice: Bool
     /// True when the kernel runs fdatasync as an asynchronous IOCB_CMD_FDSYNC
     /// for this file; otherwise flush goes to the channel's helper thread.
-    public let supportsAsyncFlush: Bool
+    /// (Tests set it to false to exercise the helper-thread path; it is read
+    /// when a channel opens.)
+    public internal(set) var supportsAsyncFlush: Bool
     /// True when a deallocated range is guaranteed to read back as zeroes:
     /// always for files (punch hole), not for block devices, where discard is
     /// only a hint.

@@ -17,6 +17,9 @@ protocol ImmediateMedium {
 /// while `inFlight > 0` instead of sleeping.
 final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
     @usableFromInline let medium: Medium
+    /// Keeps the device (and the memory `medium` points into) alive while
+    /// the channel exists.
+    let owner: AnyObject
     @usableFromInline let blockSize: Int
     @usableFromInline let capacity: UInt64
     @usableFromInline let readOnly: Bool
@@ -26,9 +29,10 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
     @usableFromInline var isClosed = false
 
     init(
-        medium: Medium, blockSize: Int, capacity: UInt64, readOnly: Bool, alignment: Int,
+        owner: AnyObject, medium: Medium, blockSize: Int, capacity: UInt64, readOnly: Bool, alignment: Int,
         queueDepth: Int
     ) {
+        self.owner = owner
         self.medium = medium
         self.blockSize = blockSize
         self.capacity = capacity

@@ -76,6 +76,7 @@ public final class MemoryBlockDevice: BlockDevice {
     public func makeChannel(queueDepth: Int) throws(BlockDeviceError) -> any BlockDeviceChannel {
         guard !isClosed else { throw .setup("bdev \(name) is closed") }
         return ImmediateChannel(
+            owner: self,
             medium: MemoryMedium(base: baseAddress, blockSize: blockSize),
             blockSize: blockSize, capacity: blockCount, readOnly: false, alignment: 1,
             queueDepth: queueDepth)

@@ -36,6 +36,7 @@ public final class NullBlockDevice: BlockDevice {
 
     public func makeChannel(queueDepth: Int) throws(BlockDeviceError) -> any BlockDeviceChannel {
         ImmediateChannel(
+            owner: self,
             medium: NullMedium(blockSize: blockSize), blockSize: blockSize, capacity: blockCount,
             readOnly: false, alignment: 1, queueDepth: queueDepth)
     }

@@ -88,4 +88,48 @@ import Testing
         #expect(r[1] == .some(.readFailed(errno: EIO)))
         #expect(r[2] == .some(.writeFailed(errno: EIO)))
     }
+
+    /// A loop device over a sparse file on a 1 MiB tmpfs: writes past the
+    /// first megabyte fail inside the device (ENOSPC in the backing store,
+    /// passed up as a block-layer error) and must come back as
+    /// `.writeFailed`, never as success or a crash. Runs wherever loop
+    /// devices and tmpfs mounts work (root), unlike the dm test.
+    @Test(.enabled(if: TestSupport.loopDevicesWork, "needs root and an attachable /dev/loop*"))
+    func backingStoreFullSurfacesAsWriteFailure() throws {
+        let dir = TestSupport.scratchDirectory + "/small-tmpfs"
+        mkdir(dir, 0o755)
+        let (rc, out) = TestSupport.shell("mount -t tmpfs -o size=1m nvmf-backends-test \(dir)")
+        try #require(rc == 0, "cannot mount a tmpfs: \(out)")
+        defer { TestSupport.shell("umount \(dir)") }
+        let file = dir + "/backing.img"
+        try #require(TestSupport.shell("truncate -s 8M \(file)").0 == 0)
+        let (lrc, dev) = TestSupport.shell("losetup -f --show \(file)")
+        try #require(lrc == 0, "losetup failed: \(dev)")
+        defer { TestSupport.shell("losetup -d \(dev)") }
+
+        let device = try AioBlockDevice(path: dev, name: "full", blockSize: 4096)
+        defer { device.close() }
+        let channel = try device.makeChannel(queueDepth: 32)
+        defer { channel.close() }
+        let data = TestSupport.alignedBuffer(bytes: 64 * 1024)
+        defer { data.deallocate() }
+        memset(data.baseAddress!, 0x77, data.count)
+        // 8 MiB of writes into 1 MiB of backing space, 64 KiB each.
+        let writes = (0..<128).map {
+            BlockRequest(
+                operation: .write, startingBlock: UInt64($0 * 16), blockCount: 16, buffer: IOBuffer(data),
+                tag: UInt64($0))
+        }
+        let r = TestSupport.run(writes, on: channel)
+        #expect(r.count == 128)
+        let failures = r.values.compactMap { $0 }
+        #expect(failures.count > 64, "only \(failures.count) of 128 writes failed on a 1 MiB store")
+        for failure in failures {
+            guard case .writeFailed(let e) = failure else {
+                Issue.record("unexpected error \(failure)")
+                continue
+            }
+            #expect(e == ENOSPC || e == EIO, "errno \(e)")
+        }
+    }
 }

@@ -1,6 +1,7 @@
-import Backends
 import Glibc
 import Testing
+
+@testable import Backends
 
 /// I/O through `AioChannel` on real files (and, with root, real loop and
 /// device-mapper block devices). Loop tests run where `losetup` can attach a
@@ -246,5 +247,32 @@ import Testing
             ], on: channel)
         #expect(r[1] == .some(.shortTransfer))
         #expect(r[2] == .some(.shortTransfer))
+    }
+}
+
+/// The helper-thread path for flush, used when the kernel cannot run
+/// fdatasync as IOCB_CMD_FDSYNC for a file (forced here through the
+/// internal setter).
+@Suite struct AioChannelHelperFlushTests {
+    @Test func flushOnTheHelperThreadCompletesThroughTheEventFD() throws {
+        let path = TestSupport.makeFile("helper-flush.img", bytes: 1 << 20)
+        let device = try AioBlockDevice(path: path, name: "aio0", blockSize: 4096)
+        defer { device.close() }
+        device.supportsAsyncFlush = false
+        let channel = try device.makeChannel(queueDepth: 4)
+        defer { channel.close() }
+        let buffer = TestSupport.alignedBuffer(bytes: 4096)
+        defer { buffer.deallocate() }
+        TestSupport.fill(buffer, lba: 3, generation: 9)
+        #expect(
+            channel.submit(
+                BlockRequest(operation: .write, startingBlock: 3, blockCount: 1, buffer: IOBuffer(buffer), tag: 1))
+                == .accepted)
+        #expect(channel.submit(BlockRequest(operation: .flush, tag: 2)) == .accepted)
+        #expect(channel.inFlight == 2)
+        let r = TestSupport.run([], on: channel)
+        #expect(r[1] == .some(nil))
+        #expect(r[2] == .some(nil))
+        #expect(channel.inFlight == 0)
     }
 }
