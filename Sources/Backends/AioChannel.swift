@@ -24,8 +24,6 @@ public final class AioChannel: BlockDeviceChannel {
         var expectedBytes = 0
         /// Picks `.readFailed` vs `.writeFailed` for an errno.
         var isRead = false
-        /// Where the operation went: to libaio or to the helper thread.
-        var viaWorker = false
         /// errno when `io_submit` refused the iocb.
         var refusal: Int32 = 0
     }
@@ -139,8 +137,7 @@ public final class AioChannel: BlockDeviceChannel {
         let offset = Int64(request.startingBlock) &* Int64(blockSize)
         let length = request.transferLength(blockSize: blockSize)
         slots[slot] = Slot(
-            tag: request.tag, expectedBytes: length, isRead: request.operation == .read,
-            viaWorker: false, refusal: 0)
+            tag: request.tag, expectedBytes: length, isRead: request.operation == .read, refusal: 0)
         let cb = iocbs + slot
         switch request.operation {
         case .read:
@@ -152,7 +149,6 @@ public final class AioChannel: BlockDeviceChannel {
         case .flush where asyncFlush:
             io_prep_fdsync(cb, fd)
         case .flush, .writeZeroes, .deallocate:
-            slots[slot].viaWorker = true
             worker.jobs[slot] = BlockingWorker.Job(
                 operation: request.operation, byteOffset: UInt64(offset),
                 byteLength: UInt64(request.blockCount) &* UInt64(blockSize), result: 0)
@@ -191,7 +187,11 @@ public final class AioChannel: BlockDeviceChannel {
         }
         if start > 0 {
             let left = pendingCount &- start
-            if left > 0 { pending.update(from: pending + start, count: left) }
+            var i = 0
+            while i < left {  // Front-to-back copy: the destination lies below the source.
+                pending[i] = pending[start &+ i]
+                i &+= 1
+            }
             pendingCount = left
         }
     }

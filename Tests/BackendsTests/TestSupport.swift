@@ -7,8 +7,19 @@ import Glibc
 /// buffers, loop devices, and a driver that runs requests to completion.
 enum TestSupport {
     /// A directory on a real file system (not tmpfs, which lacks O_DIRECT).
+    /// One directory per test process; directories left by earlier runs whose
+    /// process is gone are removed first, so repeated runs do not pile up files.
     static let scratchDirectory: String = {
-        let dir = "/var/tmp/nvmf-backends-tests-\(getpid())"
+        let base = "/var/tmp"
+        let prefix = "nvmf-backends-tests-"
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: base) {
+            for entry in entries where entry.hasPrefix(prefix) {
+                if let pid = Int32(entry.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                    try? FileManager.default.removeItem(atPath: base + "/" + entry)
+                }
+            }
+        }
+        let dir = base + "/" + prefix + "\(getpid())"
         mkdir(dir, 0o755)
         return dir
     }()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # AioBlockDevice vs fio (ioengine=libaio, direct=1): 4 KiB randread/randwrite
 # at queue depth 1 and 32, one thread, same 1 GiB file, each case twice.
-# Writes the table to perf/backends/RESULTS-table.md (and stdout).
+# Prints the table and keeps a copy in $SCRATCH/aio-bench-table.md;
+# perf/backends/RESULTS.md holds the medians of two runs of this script.
 #
 # usage: perf/backends/run.sh            (from the repository root)
 #   FILE=/var/tmp/nvmf-aio-bench.img  backing file (real file system: O_DIRECT)
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/../.."
 FILE=${FILE:-/var/tmp/nvmf-aio-bench.img}
 RUNTIME=${RUNTIME:-10}
 SCRATCH=${SCRATCH:-.build-backends}
-OUT=perf/backends/RESULTS-table.md
+OUT="$SCRATCH/aio-bench-table.md"
 
 swift build -c release --scratch-path "$SCRATCH" --product aio-bench >/dev/null
 BENCH="$SCRATCH/release/aio-bench"
