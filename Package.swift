@@ -27,7 +27,9 @@ let package = Package(
         // libibverbs + librdmacm in Swift; knows nothing of NVMe.
         .target(name: "Verbs", dependencies: ["CVerbs", "CShims"]),
         // BlockDevice and its devices: libaio (O_DIRECT), memory, null.
-        .target(name: "Backends", dependencies: ["CAio", "CShims"]),
+        .target(
+            name: "Backends",
+            dependencies: ["CAio", "CShims", .product(name: "Atomics", package: "swift-atomics")]),
         // The transport-agnostic NVMe-oF target core.
         .target(
             name: "Target",
@@ -62,6 +64,8 @@ let package = Package(
         .executableTarget(
             name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
             path: "perf/target-core/Sources/target-core-bench"),
+        // 4 KiB random I/O through AioBlockDevice, compared with fio (perf/backends/run.sh).
+        .executableTarget(name: "aio-bench", dependencies: ["Backends", "CShims"], path: "perf/backends/aio-bench"),
 
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),

@@ -29,6 +29,14 @@ public protocol BlockDevice: AnyObject {
 
     /// Releases the device (closes files). Channels must be closed first.
     func close()
+
+    /// True when deallocated blocks are guaranteed to read back as zeroes
+    /// (the namespace may then report it in DLFEAT). Defaults to true.
+    var deallocatedBlocksReadZero: Bool { get }
+}
+
+extension BlockDevice {
+    public var deallocatedBlocksReadZero: Bool { true }
 }
 
 /// One thread's path to a block device.
@@ -56,7 +64,9 @@ public protocol BlockDeviceChannel: AnyObject {
 
     /// A file descriptor that becomes readable when completions are waiting
     /// (an eventfd for libaio), for interrupt mode; -1 when the channel
-    /// completes synchronously inside `flushSubmissions` and never needs waiting for.
+    /// finishes work synchronously (in `submit` or `flushSubmissions`: the
+    /// memory and null devices) and never needs waiting for: its completions
+    /// are ready for the next `poll`, so poll again while `inFlight > 0`.
     var notificationFD: Int32 { get }
 
     /// Clears the readiness of `notificationFD` before the next `poll`.
@@ -107,7 +117,9 @@ public enum BlockOperation: UInt8, Sendable {
     case flush
     /// Make the range read as zeroes.
     case writeZeroes
-    /// Discard the range (Dataset Management, AD); afterwards it reads as zeroes.
+    /// Discard the range (Dataset Management, AD). Afterwards it reads as
+    /// zeroes when the device's `deallocatedBlocksReadZero` is true (files,
+    /// memory, null); on a block device discard is only a hint.
     case deallocate
 }
 
@@ -169,10 +181,11 @@ public enum BlockDeviceError: Error, Sendable, Equatable, CustomStringConvertibl
 /// A 16-byte identifier (UUID layout), without Foundation.
 @frozen
 public struct DeviceUUID: Hashable, Sendable {
-    public var bytes: (
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-    )
+    public var bytes:
+        (
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+        )
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 16)

@@ -1,4 +1,6 @@
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "CShims.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -48,3 +50,18 @@ int cshims_blk_zeroout(int fd, uint64_t offset, uint64_t length) {
     return ioctl(fd, BLKZEROOUT, range) == 0 ? 0 : errno;
 }
 int cshims_rwf_dsync(void) { return RWF_DSYNC; }
+
+#include <sys/stat.h>
+int cshims_dio_alignment(int fd, uint32_t *mem_align, uint32_t *offset_align) {
+#ifdef STATX_DIOALIGN
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) != 0) return errno;
+    if (!(stx.stx_mask & STATX_DIOALIGN)) return EOPNOTSUPP;
+    *mem_align = stx.stx_dio_mem_align;
+    *offset_align = stx.stx_dio_offset_align;
+    return 0;
+#else
+    (void)fd; (void)mem_align; (void)offset_align;
+    return EOPNOTSUPP;
+#endif
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Backends
-
-@Test func moduleLinks() { #expect(Bool(true)) }
