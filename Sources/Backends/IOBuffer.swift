@@ -6,7 +6,7 @@
 /// the operation that uses it has completed. This is the one unsafe seam the
 /// `Target` module touches, and only through this value type.
 @frozen
-public struct IOBuffer: Sendable {
+public struct IOBuffer: @unchecked Sendable {
     /// Start of the span. `nil` only for the empty buffer.
     public let baseAddress: UnsafeMutableRawPointer?
     /// Length in bytes.

@@ -92,14 +92,16 @@ public enum ConfigCall: Equatable, Sendable {
             let nqn = try p.requiredString("nqn")
             let host = try p.requiredString("host")
             _ = try p.string("tgt_name")
-            if try p.string("psk") != nil || p.string("dhchap_key") != nil || p.string("dhchap_ctrlr_key") != nil {
-                throw ConfigError(path: "\(p.path).psk", message: "authentication keys are not supported by this target")
+            for key in ["psk", "dhchap_key", "dhchap_ctrlr_key"] where try p.string(key) != nil {
+                throw ConfigError(
+                    path: "\(p.path).\(key)", message: "authentication keys are not supported by this target")
             }
             call = .nvmfSubsystemAddHost(nqn: nqn, host: host)
         default:
             throw ConfigError(
                 path: path,
-                message: "method \"\(method)\" is not supported (supported: \(supportedMethods.joined(separator: ", ")))")
+                message:
+                    "method \"\(method)\" is not supported (supported: \(supportedMethods.joined(separator: ", ")))")
         }
         try p.finish()
         return call

@@ -45,7 +45,9 @@ public struct ConfigFile: Equatable, Sendable {
             }
             for (j, c) in config.enumerated() {
                 let cp = "\(sp).config[\(j)]"
-                guard case .object(let callObject) = c else { throw ConfigError(path: cp, message: "must be an object") }
+                guard case .object(let callObject) = c else {
+                    throw ConfigError(path: cp, message: "must be an object")
+                }
                 guard case .string(let method) = callObject["method"] ?? .null else {
                     throw ConfigError(path: "\(cp).method", message: "required, a string")
                 }
@@ -62,14 +64,16 @@ public struct ConfigFile: Equatable, Sendable {
 
     /// SPDK groups methods by subsystem; a call in the wrong group is almost
     /// certainly a hand-editing mistake, so say so rather than guess.
-    static func check(_ call: ConfigCall, belongsTo subsystem: String, path: String, method: String) throws(ConfigError) {
+    static func check(_ call: ConfigCall, belongsTo subsystem: String, path: String, method: String) throws(ConfigError)
+    {
         let expected: String
         switch call {
         case .bdevMallocCreate, .bdevAioCreate, .bdevNullCreate: expected = "bdev"
         default: expected = "nvmf"
         }
         guard subsystem == expected else {
-            throw ConfigError(path: path, message: "\(method) belongs in the \"\(expected)\" subsystem, not \"\(subsystem)\"")
+            throw ConfigError(
+                path: path, message: "\(method) belongs in the \"\(expected)\" subsystem, not \"\(subsystem)\"")
         }
     }
 

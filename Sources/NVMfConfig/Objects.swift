@@ -71,7 +71,8 @@ public struct ListenerConfig: Equatable, Sendable {
         default: throw ConfigError(path: "\(p.path).adrfam", message: "must be IPv4 or IPv6, not \"\(family!)\"")
         }
         guard ListenerConfig.isAddress(address, family: addressFamily) else {
-            throw ConfigError(path: "\(p.path).traddr", message: "not an IPv\(addressFamily == 1 ? 4 : 6) address: \"\(address)\"")
+            throw ConfigError(
+                path: "\(p.path).traddr", message: "not an IPv\(addressFamily == 1 ? 4 : 6) address: \"\(address)\"")
         }
         let svc = try p.string("trsvcid") ?? "4420"
         guard let port = UInt16(svc), port > 0 else {
