@@ -18,9 +18,11 @@ public final class AioBlockDevice: BlockDevice {
     public let blockCount: UInt64
     public let uuid: DeviceUUID
     public let isReadOnly: Bool
-    /// True: completed O_DIRECT writes may still sit in the disk's cache and
-    /// a file's allocation metadata in the page cache until fdatasync.
-    public var hasVolatileWriteCache: Bool { true }
+    /// For files always true: completed O_DIRECT writes may still sit in
+    /// the disk's cache and a file's allocation metadata in the page cache
+    /// until fdatasync. For a block device, false only when the kernel says
+    /// its queue is write-through (`queue/write_cache` in sysfs).
+    public let hasVolatileWriteCache: Bool
     /// Buffers must start on a multiple of this (the device's direct-I/O
     /// memory alignment rounded up to the block size, so a buffer that is
     /// fine here is fine for every O_DIRECT path the kernel may take).
@@ -125,6 +127,7 @@ public final class AioBlockDevice: BlockDevice {
             self.isBlockDevice = isBlock
             self.requiredBufferAlignment = max(memoryAlignment, size)
             self.supportsAsyncFlush = Self.probeAsyncFlush(fd: fd)
+            self.hasVolatileWriteCache = isBlock ? !Self.isWriteThrough(device: st.st_rdev) : true
         } catch {
             Glibc.close(fd)
             throw error
@@ -153,6 +156,20 @@ public final class AioBlockDevice: BlockDevice {
         guard !isClosed else { return }
         isClosed = true
         Glibc.close(fd)
+    }
+
+    /// Reads /sys/dev/block/MAJOR:MINOR/queue/write_cache ("write back" or
+    /// "write through"); unreadable (e.g. no sysfs) counts as write-back,
+    /// the safe answer, since it only costs flushes.
+    private static func isWriteThrough(device: dev_t) -> Bool {
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff)
+        let minor = (device & 0xff) | ((device >> 12) & ~0xff)
+        let fd = open("/sys/dev/block/\(major):\(minor)/queue/write_cache", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var text = [UInt8](repeating: 0, count: 32)
+        let n = read(fd, &text, text.count)
+        return n > 0 && String(decoding: text[0..<n], as: UTF8.self).hasPrefix("write through")
     }
 
     /// Asks the kernel once whether it can fdatasync this file through AIO

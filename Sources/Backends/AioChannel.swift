@@ -6,8 +6,9 @@ import Glibc
 /// iocbs, eventfd and helper thread, all allocated when the channel opens.
 ///
 /// Data moves by O_DIRECT straight between the caller's buffer and the disk.
-/// `submit` only fills a preallocated iocb; `flushSubmissions` hands the whole
-/// batch to the kernel in one `io_submit`; `poll` reaps with
+/// `submit` only fills a preallocated iocb; `flushSubmissions` hands the queued
+/// iocbs to the kernel in `io_submit` calls of at most `submitBatchLimit`;
+/// `poll` reaps with
 /// `io_getevents(min 0, timeout 0)`, which libaio answers from the
 /// user-space completion ring without a syscall when nothing has finished.
 /// Every iocb carries the channel's eventfd (`io_set_eventfd`), and the helper
@@ -42,16 +43,16 @@ public final class AioChannel: BlockDeviceChannel {
     private let slots: UnsafeMutablePointer<Slot>
     /// Stack of free slot numbers; `freeCount` of them are valid.
     private let freeSlots: UnsafeMutablePointer<Int32>
-    private var freeCount: Int
+    @exclusivity(unchecked) private var freeCount: Int
     /// iocbs queued by `submit` for the next `io_submit`.
     private let pending: UnsafeMutablePointer<UnsafeMutablePointer<iocb>?>
-    private var pendingCount = 0
+    @exclusivity(unchecked) private var pendingCount = 0
     /// Slots `io_submit` refused; reported on the next poll.
     private let refused: UnsafeMutablePointer<Int32>
-    private var refusedCount = 0
+    @exclusivity(unchecked) private var refusedCount = 0
     private let events: UnsafeMutablePointer<io_event>
     /// iocbs the kernel accepted and has not yet completed.
-    private var aioOutstanding = 0
+    @exclusivity(unchecked) private var aioOutstanding = 0
     private var zeroTimeout = timespec(tv_sec: 0, tv_nsec: 0)
     private let worker: BlockingWorker
     private var isClosed = false
@@ -69,7 +70,9 @@ public final class AioChannel: BlockDeviceChannel {
     }()
 
     public let notificationFD: Int32
-    public private(set) var inFlight = 0
+    /// Mutable counters of the hot path skip Swift's dynamic exclusivity
+    /// checks: only the owning thread touches them, one access at a time.
+    @exclusivity(unchecked) public private(set) var inFlight = 0
 
     init(device: AioBlockDevice, queueDepth: Int) throws(BlockDeviceError) {
         var ctx: io_context_t?

@@ -5,6 +5,10 @@
 /// an `IOBuffer` never owns its memory: whoever created it keeps it alive until
 /// the operation that uses it has completed. This is the one unsafe seam the
 /// `Target` module touches, and only through this value type.
+///
+/// `@unchecked Sendable`: the value is only an address and a length; moving
+/// it between threads is safe, and who may touch the bytes is settled by the
+/// ownership rule above, not by the type system.
 @frozen
 public struct IOBuffer: @unchecked Sendable {
     /// Start of the span. `nil` only for the empty buffer.

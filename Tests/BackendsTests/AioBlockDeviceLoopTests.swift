@@ -27,6 +27,16 @@ import Testing
             #expect(device.isBlockDevice)
             #expect(device.blockSize == 4096)
             #expect(device.blockCount == 2048)
+            let sysfs = "/sys/block/\(dev.split(separator: "/").last!)/queue/write_cache"
+            let (rc, cache) = TestSupport.shell("cat \(sysfs)")
+            if rc == 0 { #expect(device.hasVolatileWriteCache == (cache != "write through")) }
+            // Root may switch a loop device to write-through; the device must then not claim VWC.
+            if TestSupport.shell("echo 'write through' > \(sysfs)").0 == 0 {
+                defer { TestSupport.shell("echo 'write back' > \(sysfs)") }
+                let writeThrough = try AioBlockDevice(path: dev, name: "loop-wt")
+                defer { writeThrough.close() }
+                #expect(!writeThrough.hasVolatileWriteCache)
+            }
             // A 512-byte LBA cannot be served by a 4096-byte-sector device with O_DIRECT.
             #expect(throws: BlockDeviceError.self) { _ = try AioBlockDevice(path: dev, name: "x", blockSize: 512) }
         }

@@ -275,4 +275,34 @@ import Testing
         #expect(r[2] == .some(nil))
         #expect(channel.inFlight == 0)
     }
+
+    /// An iocb the kernel refuses at io_submit still completes, with the
+    /// errno, on the next poll, and frees its slot. The device's descriptor
+    /// is swapped for a directory (atomically, with dup2, so no other test's
+    /// file can take its number): directories have no read/write methods,
+    /// so the kernel refuses reads with EINVAL and writes on the read-only
+    /// descriptor with EBADF.
+    @Test func iocbRefusedAtSubmitCompletesWithItsErrno() throws {
+        let path = TestSupport.makeFile("refused.img", bytes: 1 << 20)
+        let device = try AioBlockDevice(path: path, name: "aio0", blockSize: 4096)
+        defer { device.close() }
+        let channel = try device.makeChannel(queueDepth: 2)
+        defer { channel.close() }
+        let buffer = TestSupport.alignedBuffer(bytes: 4096)
+        defer { buffer.deallocate() }
+        let directory = open(TestSupport.scratchDirectory, O_RDONLY | O_DIRECTORY)
+        try #require(directory >= 0)
+        defer { Glibc.close(directory) }
+        try #require(dup2(directory, device.fd) == device.fd)
+        let r = TestSupport.run(
+            [
+                BlockRequest(operation: .read, startingBlock: 0, blockCount: 1, buffer: IOBuffer(buffer), tag: 1),
+                BlockRequest(operation: .write, startingBlock: 1, blockCount: 1, buffer: IOBuffer(buffer), tag: 2),
+                BlockRequest(operation: .read, startingBlock: 2, blockCount: 1, buffer: IOBuffer(buffer), tag: 3),
+            ], on: channel)
+        #expect(r[1] == .some(.readFailed(errno: EINVAL)))
+        #expect(r[2] == .some(.writeFailed(errno: EBADF)))
+        #expect(r[3] == .some(.readFailed(errno: EINVAL)))
+        #expect(channel.inFlight == 0)
+    }
 }
