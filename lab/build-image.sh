@@ -16,7 +16,8 @@ SUITE=bookworm
 # initiator; e2fsprogs for the mkfs test; libaio1/libnuma1 for our binaries.
 PACKAGES=(linux-image-amd64 initramfs-tools kmod procps iproute2 util-linux e2fsprogs
   rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest infiniband-diags
-  nvme-cli fio libaio1 libnuma1 libibverbs1 librdmacm1 coreutils findutils grep sed gawk)
+  nvme-cli fio libaio1 libnuma1 libibverbs1 librdmacm1 coreutils findutils grep sed gawk
+  dmsetup mount)
 
 recipe_hash() {
   cat "$LAB_DIR/build-image.sh" | sha256sum | cut -d' ' -f1

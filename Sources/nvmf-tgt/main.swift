@@ -1,1 +1,1 @@
-print("nvmf-tgt: not yet built")
+NVMfTgt.main()

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Backends
+import Logging
+import NVMfConfig
+import RdmaTransport
+import Target
+
+/// The target daemon: `nvmf-tgt [--config FILE] [--cores N] [--mode poll|interrupt|adaptive]`.
+struct NVMfTgt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nvmf-tgt",
+        abstract: "NVMe-over-Fabrics target over RDMA.",
+        discussion: """
+            With --config, reads an SPDK-format JSON configuration (the methods bdev_malloc_create, \
+            bdev_aio_create, bdev_null_create, nvmf_create_transport, nvmf_create_subsystem, \
+            nvmf_subsystem_add_listener, nvmf_subsystem_add_ns, nvmf_subsystem_add_host). Without it, serves \
+            the embedded default: one 256 MiB memory namespace in \(ConfigFile.defaultSubsystemNQN), open to any \
+            host, listening on --listen-address (default: the first non-loopback IPv4 address) port 4420. \
+            SIGINT or SIGTERM stop it gracefully.
+            """)
+
+    @Option(name: [.customShort("c"), .long, .customLong("json")], help: "SPDK-format JSON configuration file.")
+    var config: String?
+
+    @Option(help: "Poll groups (threads) to run.")
+    var cores: Int = 1
+
+    @Option(help: "poll (busy-poll, lowest latency), interrupt (sleep in epoll), or adaptive (poll after activity, then sleep).")
+    var mode: PollMode = .adaptive
+
+    @Option(help: "Address for the embedded default's listener (ignored with --config).")
+    var listenAddress: String?
+
+    @Option(help: "Port (trsvcid) for the embedded default's listener.")
+    var port: UInt16 = 4420
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (1...64).contains(cores) else { throw ValidationError("--cores must be 1...64, not \(cores)") }
+    }
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "nvmf-tgt")
+
+        let file: ConfigFile
+        if let path = config {
+            do {
+                file = try ConfigFile(json: try readFile(path))
+            } catch let e as ConfigError {
+                throw DaemonError("nvmf-tgt: \(path): \(e)")
+            }
+        } else {
+            guard let address = listenAddress ?? firstNonLoopbackIPv4Address() else {
+                throw DaemonError(
+                    "nvmf-tgt: no --listen-address given and no non-loopback IPv4 address found (run ./rxe-setup.sh)")
+            }
+            file = .embeddedDefault(address: address, port: port)
+            logger.info("no --config: serving the embedded default", metadata: ["address": "\(address):\(port)"])
+        }
+
+        // Block the stop signals before any thread starts so every thread
+        // inherits the mask and only `waitForStopSignal` receives them.
+        let signals = StopSignals()
+
+        let target = NVMfTarget(logger: Logger(label: "nvmf.target"))
+        let applied: AppliedConfiguration
+        do {
+            applied = try file.apply(to: target, logger: logger)
+        } catch {
+            throw DaemonError("nvmf-tgt: \(config ?? "embedded default"): \(error)")
+        }
+        defer { for d in applied.devices.values { d.close() } }
+
+        let transport: RdmaTransport
+        do {
+            transport = try RdmaTransport(
+                target: target, options: RdmaTransportOptions(applied.transport), pollGroupCount: cores, mode: mode,
+                logger: Logger(label: "nvmf.rdma"))
+            for l in applied.listeners {
+                try transport.listen(address: l.address, port: l.port)
+                logger.info("listening", metadata: ["trtype": "rdma", "traddr": "\(l.address)", "trsvcid": "\(l.port)"])
+            }
+            try transport.start()
+        } catch {
+            throw DaemonError("nvmf-tgt: \(error)")
+        }
+        logger.info("nvmf-tgt running", metadata: ["cores": "\(cores)", "mode": "\(mode.rawValue)"])
+
+        let signal = signals.waitForStopSignal()
+        logger.info("stopping: disconnecting hosts and draining queues", metadata: ["signal": "\(signal)"])
+        transport.shutdown()
+        logger.info("stopped")
+    }
+}
+
+extension PollMode: ExpressibleByArgument {}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension RdmaTransportOptions {
+    /// SPDK's `nvmf_create_transport` settings onto the RDMA transport.
+    init(_ c: TransportConfig) {
+        self.init()
+        maxQueueDepth = c.maxQueueDepth
+        maxAdminQueueDepth = min(c.maxAdminQueueDepth, 32)  // the Linux host's admin queue is 32 deep
+        maxIOQPairsPerController = c.maxIOQPairsPerController
+        inCapsuleDataSize = c.inCapsuleDataSize
+        maxIOSize = c.maxIOSize
+        ioUnitSize = c.ioUnitSize
+        maxSRQDepth = c.maxSRQDepth
+        noSRQ = c.noSRQ
+        numSharedBuffers = c.numSharedBuffers
+        bufCacheSize = c.bufCacheSize
+        acceptorBacklog = c.acceptorBacklog
+    }
+}
