@@ -1,1 +1,0 @@
-// Module Verbs: see docs/ARCHITECTURE.md.
