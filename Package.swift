@@ -51,6 +51,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Verbs latency benchmark against perftest (perf/verbs/RESULTS.md).
+        .executableTarget(name: "verbs-perf", dependencies: ["Verbs"], path: "perf/verbs/Sources"),
+
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
