@@ -7,15 +7,15 @@ import Synchronization
 /// right after the destroy verb succeeds, so a test can drop objects in any
 /// order and then check the count returned to where it started: no leak.
 public enum LiveResources {
-  @usableFromInline
-  static let counter = Atomic<Int>(0)
+    @usableFromInline
+    static let counter = Atomic<Int>(0)
 
-  /// Number of verbs objects owned by live Swift wrappers in this process.
-  public static var count: Int { counter.load(ordering: .relaxed) }
+    /// Number of verbs objects owned by live Swift wrappers in this process.
+    public static var count: Int { counter.load(ordering: .relaxed) }
 
-  @usableFromInline
-  static func created() { counter.wrappingAdd(1, ordering: .relaxed) }
+    @usableFromInline
+    static func created() { counter.wrappingAdd(1, ordering: .relaxed) }
 
-  @usableFromInline
-  static func destroyed() { counter.wrappingSubtract(1, ordering: .relaxed) }
+    @usableFromInline
+    static func destroyed() { counter.wrappingSubtract(1, ordering: .relaxed) }
 }

@@ -51,7 +51,8 @@ final class Connection {
             capabilities: QueuePairCapabilities(
                 maxSendWorkRequests: Self.depth, maxReceiveWorkRequests: Self.depth, maxReceiveSGEs: 1,
                 maxInlineData: options.inline ? options.size : 0))
-        memory = try protectionDomain.allocateRegion(byteCount: max(2 * options.size, 4096), access: .all)
+        memory = try protectionDomain.allocateRegion(
+            byteCount: max(2 * options.size, 4096), access: .all)
 
         // Private data carries this side's buffer address and rkey (12 bytes).
         var mine = [UInt8](repeating: 0, count: 12)
@@ -59,7 +60,9 @@ final class Connection {
         withUnsafeBytes(of: memory.rkey.littleEndian) { mine.replaceSubrange(8..<12, with: $0) }
         let theirs: [UInt8]
         if let request = incoming {
-            try cmID.accept(privateData: mine, initiatorDepth: request.responderResources, responderResources: request.initiatorDepth)
+            try cmID.accept(
+                privateData: mine, initiatorDepth: request.responderResources,
+                responderResources: request.initiatorDepth)
             _ = try Self.expect(.established, on: channel)
             theirs = request.privateData
         } else {
@@ -82,7 +85,9 @@ final class Connection {
         guard let event = try channel.nextEvent(timeoutMilliseconds: 60_000) else {
             throw UnexpectedEvent("timed out waiting for \(type)")
         }
-        guard event.type == type else { throw UnexpectedEvent("expected \(type), got \(event.type) (\(event.status))") }
+        guard event.type == type else {
+            throw UnexpectedEvent("expected \(type), got \(event.type) (\(event.status))")
+        }
         return event
     }
 }

@@ -6,7 +6,10 @@ import Glibc
 ///     verbs-perf send-lat --address 10.0.2.15 ...          (client)
 ///     verbs-perf read-lat  [--server] --address 10.0.2.15 ...
 struct Options {
-    enum Test: String { case sendLatency = "send-lat", readLatency = "read-lat" }
+    enum Test: String {
+        case sendLatency = "send-lat"
+        case readLatency = "read-lat"
+    }
 
     var test: Test
     var isServer = false
@@ -33,7 +36,9 @@ struct Options {
             case "--server": isServer = true
             case "--no-inline": inline = false
             case "--address": address = try value()
-            case "--port": guard let port = UInt16(try value()) else { throw UsageError() }; self.port = port
+            case "--port":
+                guard let port = UInt16(try value()) else { throw UsageError() }
+                self.port = port
             case "--iterations":
                 guard let count = Int(try value()), count > 0 else { throw UsageError() }
                 iterations = count
@@ -71,7 +76,9 @@ func report(size: Int, samples: UnsafeMutableBufferPointer<Double>) {
         let fraction = scaled % 100
         return "\(scaled / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
-    print(" #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec]")
+    print(
+        " #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec]"
+    )
     print(
         " \(size)       \(count)          \(format(samples[0]))          \(format(samples[count - 1]))          "
             + "\(format(percentile(0.5)))          \(format(average))          \(format(variance.squareRoot()))"

@@ -12,7 +12,9 @@ func sendLatency(_ connection: Connection, _ options: Options) throws {
     let cq = connection.completionQueue
     let sendSGE = connection.memory.scatterGatherEntry(offset: 0, length: options.size)
     let receiveSGE = connection.memory.scatterGatherEntry(offset: options.size, length: options.size)
-    let flags: SendFlags = options.inline && qp.capabilities.maxInlineData >= options.size ? [.signaled, .inline] : .signaled
+    let flags: SendFlags =
+        options.inline && qp.capabilities.maxInlineData >= options.size
+        ? [.signaled, .inline] : .signaled
     let completions = WorkCompletionBuffer(capacity: 16)
     let samples = UnsafeMutableBufferPointer<Double>.allocate(capacity: options.iterations)
     defer { samples.deallocate() }
