@@ -10,18 +10,13 @@ extension QueuePair {
     ///   names the first request not posted (earlier ones were).
     @inlinable
     public func postSend(_ list: SendWorkRequestList) throws(VerbsError) {
-        guard list.count > 0 else { return }
-        var bad: UnsafeMutablePointer<ibv_send_wr>? = nil
-        let rc = ibv_post_send(pointer, list.head, &bad)
-        try list.finishPost(returnCode: rc, badRequest: bad)
+        try list.post(to: pointer)
     }
 
     /// Posts a caller-built chain (e.g. WRs kept in request slots) linked by `raw.next`.
     @inlinable
     public func postSend(chain first: UnsafeMutablePointer<SendWorkRequest>) throws(VerbsError) {
-        var bad: UnsafeMutablePointer<ibv_send_wr>? = nil
-        let head = UnsafeMutableRawPointer(first).assumingMemoryBound(to: ibv_send_wr.self)
-        try VerbsError.check(returnCode: ibv_post_send(pointer, head, &bad), "ibv_post_send")
+        try SendWorkRequest.post(chain: first, to: pointer)
     }
 
     /// Posts one SEND of a single SGE, built on the stack (no list needed).
@@ -78,7 +73,7 @@ extension QueuePair {
         precondition(sharedReceiveQueue == nil, "post receives to the QP's shared receive queue")
         guard list.count > 0 else { return }
         var bad: UnsafeMutablePointer<ibv_recv_wr>? = nil
-        let rc = ibv_post_recv(pointer, list.head, &bad)
+        let rc = list.withChain { ibv_post_recv(pointer, $0, &bad) }
         try list.finishPost(returnCode: rc, badRequest: bad, "ibv_post_recv")
     }
 

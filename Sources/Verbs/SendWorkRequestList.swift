@@ -16,11 +16,11 @@ public final class SendWorkRequestList {
     /// Maximum SGEs each request may carry.
     public let maxSGEsPerRequest: Int
     @usableFromInline var storedCount: Int = 0
-    @usableFromInline var storedFailedIndex: Int? = nil
+    @usableFromInline var storedFailedIndex: Int = -1
     /// Number of requests currently in the chain.
     @inlinable public var count: Int { storedCount }
     /// After a failed post: the index of the first request the provider did not take (`bad_wr`).
-    public var firstFailedIndex: Int? { storedFailedIndex }
+    public var firstFailedIndex: Int? { storedFailedIndex < 0 ? nil : storedFailedIndex }
 
     public init(capacity: Int, maxSGEsPerRequest: Int = 1) {
         precondition(capacity > 0 && maxSGEsPerRequest > 0, "a send list needs room")
@@ -28,6 +28,11 @@ public final class SendWorkRequestList {
         self.maxSGEsPerRequest = maxSGEsPerRequest
         requests = .allocate(capacity: capacity)
         requests.initialize(repeating: SendWorkRequest(), count: capacity)
+        // Permanently linked: request i points at i + 1; a post cuts the chain after the last one.
+        for index in 0..<(capacity - 1) {
+            requests[index].raw.next = UnsafeMutableRawPointer(requests + index + 1).assumingMemoryBound(
+                to: ibv_send_wr.self)
+        }
         sges = .allocate(capacity: capacity * maxSGEsPerRequest)
         sges.initialize(repeating: ibv_sge(), count: capacity * maxSGEsPerRequest)
     }
@@ -59,6 +64,18 @@ public final class SendWorkRequestList {
     /// The first request of the chain, linked through `next`; what `ibv_post_send` takes.
     @inlinable var head: UnsafeMutablePointer<ibv_send_wr> {
         UnsafeMutableRawPointer(requests).assumingMemoryBound(to: ibv_send_wr.self)
+    }
+
+    /// Runs `body` with the chain cut after the last queued request, then
+    /// restores the permanent link: two stores per post instead of one per request.
+    @inlinable @inline(__always)
+    func withChain<R>(_ body: (UnsafeMutablePointer<ibv_send_wr>) -> R) -> R {
+        let last = requests + (storedCount &- 1)
+        let saved = last.pointee.raw.next
+        last.pointee.raw.next = nil
+        let result = body(head)
+        last.pointee.raw.next = saved
+        return result
     }
 
     /// Appends one request whose SGEs the caller gives as a buffer.
@@ -126,12 +143,8 @@ public final class SendWorkRequestList {
     /// Takes the next request slot and links the previous one to it.
     @inlinable @inline(__always)
     func reserveSlot() -> Int {
-        let slot = count
+        let slot = storedCount
         precondition(slot < capacity, "send list is full")
-        if slot > 0 {
-            requests[slot &- 1].raw.next = UnsafeMutableRawPointer(requests + slot).assumingMemoryBound(
-                to: ibv_send_wr.self)
-        }
         storedCount = slot &+ 1
         return slot
     }
@@ -147,11 +160,11 @@ public final class ReceiveWorkRequestList {
     public let capacity: Int
     public let maxSGEsPerRequest: Int
     @usableFromInline var storedCount: Int = 0
-    @usableFromInline var storedFailedIndex: Int? = nil
+    @usableFromInline var storedFailedIndex: Int = -1
     /// Number of requests currently in the chain.
     @inlinable public var count: Int { storedCount }
     /// After a failed post: the index of the first request not taken (`bad_wr`).
-    public var firstFailedIndex: Int? { storedFailedIndex }
+    public var firstFailedIndex: Int? { storedFailedIndex < 0 ? nil : storedFailedIndex }
 
     public init(capacity: Int, maxSGEsPerRequest: Int = 2) {
         precondition(capacity > 0 && maxSGEsPerRequest > 0, "a receive list needs room")
@@ -159,6 +172,10 @@ public final class ReceiveWorkRequestList {
         self.maxSGEsPerRequest = maxSGEsPerRequest
         requests = .allocate(capacity: capacity)
         requests.initialize(repeating: ReceiveWorkRequest(), count: capacity)
+        for index in 0..<(capacity - 1) {
+            requests[index].raw.next = UnsafeMutableRawPointer(requests + index + 1).assumingMemoryBound(
+                to: ibv_recv_wr.self)
+        }
         sges = .allocate(capacity: capacity * maxSGEsPerRequest)
         sges.initialize(repeating: ibv_sge(), count: capacity * maxSGEsPerRequest)
     }
@@ -186,6 +203,17 @@ public final class ReceiveWorkRequestList {
         UnsafeMutableRawPointer(requests).assumingMemoryBound(to: ibv_recv_wr.self)
     }
 
+    /// Runs `body` with the chain cut after the last queued request (see `SendWorkRequestList.withChain`).
+    @inlinable @inline(__always)
+    func withChain<R>(_ body: (UnsafeMutablePointer<ibv_recv_wr>) -> R) -> R {
+        let last = requests + (storedCount &- 1)
+        let saved = last.pointee.raw.next
+        last.pointee.raw.next = nil
+        let result = body(head)
+        last.pointee.raw.next = saved
+        return result
+    }
+
     /// Appends a receive with one SGE.
     @inlinable
     public func append(id: UInt64, _ sge: ScatterGatherEntry) {
@@ -208,12 +236,8 @@ public final class ReceiveWorkRequestList {
 
     @inlinable @inline(__always)
     func reserveSlot() -> Int {
-        let slot = count
+        let slot = storedCount
         precondition(slot < capacity, "receive list is full")
-        if slot > 0 {
-            requests[slot &- 1].raw.next = UnsafeMutableRawPointer(requests + slot).assumingMemoryBound(
-                to: ibv_recv_wr.self)
-        }
         storedCount = slot &+ 1
         return slot
     }
@@ -233,12 +257,25 @@ public final class ReceiveWorkRequestList {
             }
             throw VerbsError(verb: verb, errno: rc < 0 ? -rc : rc)
         }
-        storedFailedIndex = nil
+        storedFailedIndex = -1
         storedCount = 0
     }
 }
 
 extension SendWorkRequestList {
+    /// Posts the chain to a raw QP with one `ibv_post_send` and empties the list.
+    ///
+    /// `QueuePair.postSend(_:)` is this call; it is public so code that holds
+    /// only a `struct ibv_qp *` (benchmarks, a provider test double) takes the
+    /// very same path.
+    @inlinable
+    public func post(to queuePair: UnsafeMutablePointer<ibv_qp>) throws(VerbsError) {
+        guard storedCount > 0 else { return }
+        var bad: UnsafeMutablePointer<ibv_send_wr>? = nil
+        let rc = withChain { ibv_post_send(queuePair, $0, &bad) }
+        try finishPost(returnCode: rc, badRequest: bad)
+    }
+
     /// Called after a post: empties the list, or records where the provider stopped.
     @inlinable @inline(__always)
     func finishPost(returnCode rc: Int32, badRequest: UnsafeMutablePointer<ibv_send_wr>?)
@@ -252,7 +289,7 @@ extension SendWorkRequestList {
             }
             throw VerbsError(verb: "ibv_post_send", errno: rc < 0 ? -rc : rc)
         }
-        storedFailedIndex = nil
+        storedFailedIndex = -1
         storedCount = 0
     }
 }

@@ -71,7 +71,7 @@ public final class SharedReceiveQueue {
     public func postReceive(_ list: ReceiveWorkRequestList) throws(VerbsError) {
         guard list.count > 0 else { return }
         var bad: UnsafeMutablePointer<ibv_recv_wr>? = nil
-        let rc = ibv_post_srq_recv(pointer, list.head, &bad)
+        let rc = list.withChain { ibv_post_srq_recv(pointer, $0, &bad) }
         try list.finishPost(returnCode: rc, badRequest: bad, "ibv_post_srq_recv")
     }
 

@@ -42,7 +42,9 @@ public struct SendWorkRequest {
 
     @inlinable public init() { raw = ibv_send_wr() }
 
-    /// Fills every field a post reads; `next` is set to nil (the list links it).
+    /// Fills every field a post reads except `next`: links belong to whoever
+    /// owns the chain (a list keeps its requests permanently linked and cuts
+    /// the chain at post time; a lone request keeps the nil it was made with).
     ///
     /// - Parameters:
     ///   - id: The caller's `wr_id`, returned in the work completion.
@@ -56,7 +58,6 @@ public struct SendWorkRequest {
         invalidateRKey: UInt32 = 0
     ) {
         raw.wr_id = id
-        raw.next = nil
         raw.sg_list = sges
         raw.num_sge = sgeCount
         raw.opcode = ibv_wr_opcode(rawValue: opcode.rawValue)
@@ -64,6 +65,22 @@ public struct SendWorkRequest {
         raw.invalidate_rkey = invalidateRKey
         raw.wr.rdma.remote_addr = remote.address
         raw.wr.rdma.rkey = remote.rkey
+    }
+
+    /// Posts the chain starting at `first` (linked through `raw.next`, ending in nil)
+    /// to a raw QP. `QueuePair.postSend(chain:)` is this call.
+    ///
+    /// The cheapest way to post: requests kept in preallocated slots with their
+    /// links and SGE pointers set once, so each I/O writes only what changes.
+    @inlinable @inline(__always)
+    public static func post(
+        chain first: UnsafeMutablePointer<SendWorkRequest>, to queuePair: UnsafeMutablePointer<ibv_qp>
+    )
+        throws(VerbsError)
+    {
+        var bad: UnsafeMutablePointer<ibv_send_wr>? = nil
+        let head = UnsafeMutableRawPointer(first).assumingMemoryBound(to: ibv_send_wr.self)
+        try VerbsError.check(returnCode: ibv_post_send(queuePair, head, &bad), "ibv_post_send")
     }
 
     @inlinable public var id: UInt64 { raw.wr_id }
@@ -83,11 +100,10 @@ public struct ReceiveWorkRequest {
 
     @inlinable public init() { raw = ibv_recv_wr() }
 
-    /// Fills the request; `next` is set to nil.
+    /// Fills the request except `next` (see `SendWorkRequest.set`).
     @inlinable @inline(__always)
     public mutating func set(id: UInt64, sges: UnsafeMutablePointer<ibv_sge>?, sgeCount: Int32) {
         raw.wr_id = id
-        raw.next = nil
         raw.sg_list = sges
         raw.num_sge = sgeCount
     }

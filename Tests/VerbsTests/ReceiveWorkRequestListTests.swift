@@ -12,15 +12,18 @@ import Testing
             list.append(id: UInt64(100 + slot), capsule, data)
         }
         #expect(list.count == 3)
-        var node: UnsafeMutablePointer<ibv_recv_wr>? = list.head
-        var seen = 0
-        while let current = node {
-            #expect(current.pointee.wr_id == UInt64(100 + seen))
-            #expect(current.pointee.num_sge == 2)
-            #expect(current.pointee.sg_list[0].length == 64)
-            #expect(current.pointee.sg_list[1].addr == UInt64(0x10000 + seen * 8192))
-            seen += 1
-            node = current.pointee.next
+        let seen = list.withChain { head -> Int in
+            var node: UnsafeMutablePointer<ibv_recv_wr>? = head
+            var seen = 0
+            while let current = node {
+                #expect(current.pointee.wr_id == UInt64(100 + seen))
+                #expect(current.pointee.num_sge == 2)
+                #expect(current.pointee.sg_list[0].length == 64)
+                #expect(current.pointee.sg_list[1].addr == UInt64(0x10000 + seen * 8192))
+                seen += 1
+                node = current.pointee.next
+            }
+            return seen
         }
         #expect(seen == 3)
         #expect(list.sge(2, 0).address == 0x1000 + 128)

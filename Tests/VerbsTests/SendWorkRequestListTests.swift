@@ -35,14 +35,19 @@ import Testing
         #expect(list.sge(2, 0) == response)
 
         // Walk the C chain exactly as ibv_post_send will.
-        var ids: [UInt64] = []
-        var node: UnsafeMutablePointer<ibv_send_wr>? = list.head
-        while let current = node {
-            ids.append(current.pointee.wr_id)
-            #expect(current.pointee.num_sge == 1)
-            node = current.pointee.next
+        let ids = list.withChain { head -> [UInt64] in
+            var ids: [UInt64] = []
+            var node: UnsafeMutablePointer<ibv_send_wr>? = head
+            while let current = node {
+                ids.append(current.pointee.wr_id)
+                #expect(current.pointee.num_sge == 1)
+                node = current.pointee.next
+            }
+            return ids
         }
         #expect(ids == [1, 2, 3])
+        // After the post the permanent link is back, ready for a longer chain.
+        #expect(list.head.pointee.next?.pointee.next?.pointee.next != nil)
     }
 
     @Test func rdmaReadAndMultiSGESend() {
@@ -68,7 +73,7 @@ import Testing
         #expect(list.isEmpty)
         list.appendSend(id: 12, sink, flags: [])
         #expect(list.count == 1)
-        #expect(list.head.pointee.next == nil)
+        #expect(list.withChain { $0.pointee.next == nil })
         #expect(list[0].flags == [])
     }
 

@@ -20,7 +20,8 @@ struct Options {
     var inline = true
 
     static let usage =
-        "usage: verbs-perf send-lat|read-lat [--server] --address IP [--port N] [--iterations N] [--size BYTES] [--no-inline]"
+        "usage: verbs-perf send-lat|read-lat [--server] --address IP [--port N] [--iterations N] [--size BYTES] [--no-inline]\n"
+        + "       verbs-perf post-cost swift|c [ITERATIONS]"
 
     init(_ arguments: [String]) throws(UsageError) {
         guard arguments.count >= 2, let test = Test(rawValue: arguments[1]) else { throw UsageError() }

@@ -77,6 +77,12 @@ func readLatency(_ connection: Connection, _ options: Options) throws {
     report(size: options.size, samples: samples)
 }
 
+if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "post-cost" {
+    // verbs-perf post-cost swift|c [ITERATIONS]: no device needed.
+    let iterations = CommandLine.arguments.count > 3 ? Int(CommandLine.arguments[3]) ?? 1_000_000 : 1_000_000
+    exit(PostCost.run(variant: CommandLine.arguments[2], iterations: iterations))
+}
+
 do {
     let options = try Options(CommandLine.arguments)
     let connection = try Connection(options: options)
