@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Builds the lab guest: Debian bookworm minbase with a kernel that has rdma_rxe,
+# nvmet(-rdma), nvme-rdma, null_blk and brd, plus the RDMA and NVMe user tools.
+#
+# Output (lab/cache/, never committed):
+#   vmlinuz, initrd.img   booted directly by QEMU (-kernel/-initrd)
+#   rootfs.img            raw ext4 root, opened with snapshot=on so runs never change it
+#   recipe.sha256         hash of the files that define the image; a changed recipe rebuilds
+#
+# Needs root (debootstrap, chroot). Usage: lab/build-image.sh [--force]
+set -euo pipefail
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${LAB_CACHE:-$LAB_DIR/cache}"
+SUITE=bookworm
+# Everything the guest runs. rdma-core etc. for rxe; nvme-cli/fio for the
+# initiator; e2fsprogs for the mkfs test; libaio1/libnuma1 for our binaries.
+PACKAGES=(linux-image-amd64 initramfs-tools kmod procps iproute2 util-linux e2fsprogs
+  rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest infiniband-diags
+  nvme-cli fio libaio1 libnuma1 libibverbs1 librdmacm1 coreutils findutils grep sed gawk)
+
+recipe_hash() {
+  cat "$LAB_DIR/build-image.sh" | sha256sum | cut -d' ' -f1
+}
+
+if [ "${1:-}" != "--force" ] && [ -f "$CACHE/recipe.sha256" ] && [ "$(cat "$CACHE/recipe.sha256")" = "$(recipe_hash)" ] \
+  && [ -f "$CACHE/rootfs.img" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/initrd.img" ]; then
+  exit 0
+fi
+[ "$(id -u)" -eq 0 ] || { echo "lab/build-image.sh: building the guest needs root (debootstrap)" >&2; exit 1; }
+for tool in debootstrap mke2fs qemu-system-x86_64; do
+  command -v "$tool" >/dev/null || { echo "lab/build-image.sh: $tool missing; run scripts/install-deps.sh" >&2; exit 1; }
+done
+
+# The mirror comes from the host's own apt configuration: never hard-code one.
+mirror() {
+  local m=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
+    m=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^(http|https|file):/) {print $i; exit}}' /etc/apt/sources.list)
+  fi
+  [ -n "$m" ] || { echo "lab/build-image.sh: no Debian mirror found in the host's apt sources" >&2; exit 1; }
+  echo "$m"
+}
+MIRROR=$(mirror)
+
+start=$(date +%s)
+mkdir -p "$CACHE"
+ROOT="$CACHE/rootfs"
+rm -rf "$ROOT" "$CACHE/rootfs.img.new"
+mkdir -p "$ROOT"
+echo "lab: debootstrap $SUITE from $MIRROR (about 90 s)"
+# Keep the initrd small and bootable without udev: only the modules the root
+# device needs, loaded explicitly.
+mkdir -p "$ROOT/etc/initramfs-tools"
+DEBOOTSTRAP_LOG="$CACHE/debootstrap.log"
+if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" "$SUITE" "$ROOT" "$MIRROR" >"$DEBOOTSTRAP_LOG" 2>&1; then
+  echo "lab/build-image.sh: debootstrap failed; last lines of $DEBOOTSTRAP_LOG:" >&2
+  tail -20 "$DEBOOTSTRAP_LOG" >&2
+  exit 1
+fi
+
+cat >"$ROOT/etc/initramfs-tools/conf.d/lab.conf" <<'CONF'
+MODULES=list
+COMPRESS=gzip
+CONF
+printf '%s\n' virtio_pci virtio_blk ext4 >"$ROOT/etc/initramfs-tools/modules"
+KVER=$(ls "$ROOT/lib/modules" | sort -V | tail -1)
+chroot "$ROOT" update-initramfs -c -k "$KVER" >"$CACHE/initramfs.log" 2>&1 || {
+  echo "lab/build-image.sh: update-initramfs failed; see $CACHE/initramfs.log" >&2; exit 1; }
+cp "$ROOT/boot/vmlinuz-$KVER" "$CACHE/vmlinuz.new"
+cp "$ROOT/boot/initrd.img-$KVER" "$CACHE/initrd.img.new"
+
+# The guest's own init: mounts what the kernel did not, then hands over to the
+# job runner that lab/run places in the shared job folder (so guest logic lives
+# in the repository and changing it needs no rebuild).
+cat >"$ROOT/sbin/lab-init" <<'INIT'
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sys /sys
+mountpoint -q /dev || mount -t devtmpfs dev /dev
+for m in virtio_net 9pnet_virtio 9p; do modprobe $m 2>/dev/null; done
+mkdir -p /lab-job
+if mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 job /lab-job && [ -x /lab-job/guest-boot.sh ]; then
+  /lab-job/guest-boot.sh
+else
+  echo "lab-init: no job folder; powering off" > /dev/console
+fi
+sync
+echo o > /proc/sysrq-trigger
+sleep 10
+INIT
+chmod +x "$ROOT/sbin/lab-init"
+echo lab >"$ROOT/etc/hostname"
+mkdir -p "$ROOT/etc/nvme"
+
+# Prune what the guest never uses: docs, locales, and kernel drivers for
+# hardware QEMU does not emulate (keeps the image and mke2fs fast).
+rm -rf "$ROOT"/usr/share/{doc,man,info,locale}/* "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/*
+KMOD="$ROOT/lib/modules/$KVER/kernel"
+rm -rf "$KMOD"/drivers/{gpu,media,net/wireless,net/ethernet,bluetooth,staging,iio,hid,input/joystick,input/touchscreen,sound,usb,infiniband/hw,scsi/qla2xxx,scsi/lpfc,scsi/mpt3sas,isdn,mmc,thunderbolt,platform/x86,hwmon,watchdog,mtd,comedi} \
+  "$KMOD"/sound "$KMOD"/net/{wireless,mac80211,bluetooth} 2>/dev/null || true
+chroot "$ROOT" depmod "$KVER"
+rm -rf "$ROOT/boot"/*
+
+SIZE_MB=$(( $(du -sm "$ROOT" | cut -f1) + 700 ))
+mke2fs -q -t ext4 -L labroot -d "$ROOT" "$CACHE/rootfs.img.new" "${SIZE_MB}M"
+mv "$CACHE/rootfs.img.new" "$CACHE/rootfs.img"
+mv "$CACHE/vmlinuz.new" "$CACHE/vmlinuz"
+mv "$CACHE/initrd.img.new" "$CACHE/initrd.img"
+rm -rf "$ROOT"
+recipe_hash >"$CACHE/recipe.sha256"
+echo "lab: guest image built in $(( $(date +%s) - start )) s (kernel $KVER, root ${SIZE_MB} MB)"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs in the lab guest (via perf/yardstick.sh): in ONE boot, serves the same
+# RAM block device (brd) with each target in turn and runs the same fio suite
+# through the same kernel initiator.
+#   perf/guest/yardstick.sh [kernel] [nvmf-tgt]     (default: kernel)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/../lib/kernel-target.sh"
+. "$HERE/../../lab/lib/wait-listen.sh"
+OUT="${LAB_OUT:?run me through lab/run}/fio"
+RUNTIME="${YARDSTICK_RUNTIME:-10}"
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(kernel)
+mkdir -p "$OUT"
+
+modprobe brd rd_nr=1 rd_size=$((512 * 1024))   # /dev/ram0, 512 MiB of RAM
+DEV=/dev/ram0
+uname -r >"$OUT/kernel-release"
+nproc >"$OUT/guest-cpus"
+
+for t in "${TARGETS[@]}"; do
+  case "$t" in
+    kernel)
+      NQN=nqn.2026-11.io.nvmf-target:yardstick-kernel
+      kernel_target_up "$NQN" "$DEV" "$LAB_RDMA_IP" 4420
+      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label kernel --out "$OUT" --runtime "$RUNTIME"
+      kernel_target_down "$NQN"
+      ;;
+    nvmf-tgt)
+      NQN=nqn.2026-11.io.nvmf-target:yardstick
+      BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
+      MODE="${NVMF_TGT_MODE:-adaptive}"
+      cat >/tmp/yardstick.json <<JSON
+{"subsystems":[{"subsystem":"bdev","config":[{"method":"bdev_aio_create","params":{"name":"ram0","filename":"$DEV","block_size":4096}}]},
+ {"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA"}},
+  {"method":"nvmf_create_subsystem","params":{"nqn":"$NQN","allow_any_host":true,"serial_number":"SWIFTNVMF0001"}},
+  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$NQN","namespace":{"bdev_name":"ram0"}}},
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$LAB_RDMA_IP","trsvcid":"4420"}}}]}]}
+JSON
+      "$BIN" --config /tmp/yardstick.json --mode "$MODE" >"$OUT/nvmf-tgt.log" 2>&1 &
+      TPID=$!
+      wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/nvmf-tgt.log"; exit 1; }
+      # Idle CPU of the target over 5 s with nothing connected.
+      i0=$(awk '{print $14+$15}' /proc/$TPID/stat); s0=$(date +%s%N)
+      timeout 5 tail --pid=$TPID -f /dev/null || true   # waits 5 s unless the target dies
+      i1=$(awk '{print $14+$15}' /proc/$TPID/stat); s1=$(date +%s%N)
+      awk -v c=$((i1 - i0)) -v hz="$(getconf CLK_TCK)" -v ns=$((s1 - s0)) \
+        'BEGIN { printf "{\"idle_cpu_pct_of_one_vcpu\": %.2f}\n", 100 * (c / hz) / (ns / 1e9) }' >"$OUT/nvmf-tgt.idle.cpu"
+      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label nvmf-tgt --out "$OUT" --runtime "$RUNTIME" --target-pid "$TPID"
+      kill -INT "$TPID"; wait "$TPID" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/nvmf-tgt.log"; exit 1; }
+      ;;
+    *) echo "unknown target $t"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The standard fio jobs against one NVMe-oF/RDMA target, through the Linux
+# kernel initiator. Reusable for any target: the kernel's nvmet, ours, SPDK.
+#
+#   perf/lib/fio-suite.sh --addr IP --nqn NQN --label NAME --out DIR
+#                         [--port 4420] [--runtime 10] [--target-pid PID]
+#
+# Connects (`nvme connect -t rdma`), finds the namespace's block device, runs
+#   randread-4k-qd1, randread-4k-qd32, randwrite-4k-qd32, seqread-128k-qd8
+# (libaio, direct, RUNTIME s each), then a crc32c write+verify pass, and
+# disconnects. For each job it writes DIR/NAME.JOB.json (fio's JSON) and
+# DIR/NAME.JOB.cpu (guest CPU busy % over the job, and the target process's
+# CPU seconds if --target-pid is given). Exit status is non-zero if any job
+# failed or verification found a mismatch.
+set -euo pipefail
+PORT=4420 RUNTIME=10 TPID=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --addr) ADDR="$2"; shift 2 ;;
+    --port) PORT="$2"; shift 2 ;;
+    --nqn) NQN="$2"; shift 2 ;;
+    --label) LABEL="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --runtime) RUNTIME="$2"; shift 2 ;;
+    --target-pid) TPID="$2"; shift 2 ;;
+    *) echo "fio-suite: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+: "${ADDR:?--addr}" "${NQN:?--nqn}" "${LABEL:?--label}" "${OUT:?--out}"
+mkdir -p "$OUT"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/nvme-host.sh"
+
+DEV=$(nvme_host_connect "$ADDR" "$PORT" "$NQN")
+echo "fio-suite[$LABEL]: connected $NQN at $ADDR:$PORT -> $DEV"
+trap 'nvme_host_disconnect "$NQN" || true' EXIT
+
+# cpu_sample: prints "busy total" jiffies from /proc/stat (all CPUs).
+cpu_sample() { awk '/^cpu / {t=0; for(i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
+proc_cpu() { [ -n "$TPID" ] && awk '{print $14+$15}' "/proc/$TPID/stat" 2>/dev/null || echo 0; }
+
+run_job() {
+  local name="$1"; shift
+  local b0 t0 p0 b1 t1 p1
+  read -r b0 t0 < <(cpu_sample); p0=$(proc_cpu)
+  fio --name="$name" --filename="$DEV" --ioengine=libaio --direct=1 --time_based \
+    --runtime="$RUNTIME" --ramp_time=1 --group_reporting --output-format=json \
+    --output="$OUT/$LABEL.$name.json" "$@"
+  read -r b1 t1 < <(cpu_sample); p1=$(proc_cpu)
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v p=$((p1 - p0)) -v hz="$hz" -v r="$RUNTIME" \
+    'BEGIN { printf "{\"guest_cpu_busy_pct\": %.1f, \"target_cpu_s\": %.2f, \"wall_s\": %d}\n", (t ? 100*b/t : 0), p/hz, r+1 }' \
+    >"$OUT/$LABEL.$name.cpu"
+  echo "fio-suite[$LABEL]: $name done ($(cat "$OUT/$LABEL.$name.cpu"))"
+}
+
+run_job randread-4k-qd1 --rw=randread --bs=4k --iodepth=1
+run_job randread-4k-qd32 --rw=randread --bs=4k --iodepth=32
+run_job randwrite-4k-qd32 --rw=randwrite --bs=4k --iodepth=32
+run_job seqread-128k-qd8 --rw=read --bs=128k --iodepth=8
+
+# Data integrity: write with crc32c headers, read back and verify every block.
+SIZE=$(( $(blockdev --getsize64 "$DEV") < 268435456 ? $(blockdev --getsize64 "$DEV") : 268435456 ))
+fio --name=verify-crc32c --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
+  --iodepth=16 --size="$SIZE" --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=json \
+  --output="$OUT/$LABEL.verify-crc32c.json"
+echo "fio-suite[$LABEL]: crc32c write+verify over $SIZE bytes passed"

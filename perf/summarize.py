@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Turns the raw fio output of one yardstick boot into results.
+
+    perf/summarize.py RUN_DIR/fio OUT_PREFIX "COMMAND"
+
+Writes OUT_PREFIX.json (every figure) and OUT_PREFIX.md (a table; when both
+the kernel target and nvmf-tgt ran in the boot, the ours/kernel ratios).
+"""
+import json, os, sys
+
+JOBS = ["randread-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd32", "seqread-128k-qd8"]
+
+
+def load(d, label, job):
+    p = os.path.join(d, f"{label}.{job}.json")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        text = f.read()
+    # fio may print notes before the JSON object
+    data = json.loads(text[text.index("{"):])
+    j = data["jobs"][0]
+    side = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
+    clat = side.get("clat_ns", {}).get("percentile", {})
+    r = {
+        "iops": round(side["iops"], 1),
+        "bw_mib_s": round(side["bw_bytes"] / 1048576, 2),
+        "lat_mean_us": round(side["lat_ns"]["mean"] / 1000, 1),
+        "clat_p50_us": round(clat.get("50.000000", 0) / 1000, 1),
+        "clat_p99_us": round(clat.get("99.000000", 0) / 1000, 1),
+        "errors": j.get("error", 0),
+    }
+    cpu = os.path.join(d, f"{label}.{job}.cpu")
+    if os.path.exists(cpu):
+        r.update(json.load(open(cpu)))
+    return r
+
+
+def main():
+    d, prefix, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    labels = [l for l in ("kernel", "nvmf-tgt") if os.path.exists(os.path.join(d, f"{l}.{JOBS[0]}.json"))]
+    res = {"command": command, "kernel_release": open(os.path.join(d, "kernel-release")).read().strip(),
+           "guest_cpus": int(open(os.path.join(d, "guest-cpus")).read()), "targets": {}}
+    for l in labels:
+        res["targets"][l] = {job: load(d, l, job) for job in JOBS}
+        v = os.path.join(d, f"{l}.verify-crc32c.json")
+        res["targets"][l]["verify-crc32c"] = "passed" if os.path.exists(v) else "not run"
+    idle = os.path.join(d, "nvmf-tgt.idle.cpu")
+    if os.path.exists(idle):
+        res["nvmf_tgt_idle"] = json.load(open(idle))
+    with open(prefix + ".json", "w") as f:
+        json.dump(res, f, indent=2)
+    lines = [f"Command: `{command}`", "",
+             f"Guest kernel {res['kernel_release']}, {res['guest_cpus']} vCPUs (TCG), rxe on eth0, backing device brd /dev/ram0 (512 MiB).", ""]
+    head = "| job | " + " | ".join(f"{l} IOPS | {l} MiB/s | {l} p50 µs | {l} p99 µs | {l} guest CPU %" for l in labels)
+    if len(labels) == 2:
+        head += " | IOPS ratio ours/kernel | p50 ratio ours/kernel"
+    lines += [head + " |", "|" + "---|" * (1 + 5 * len(labels) + (2 if len(labels) == 2 else 0))]
+    for job in JOBS:
+        row = [job]
+        for l in labels:
+            r = res["targets"][l][job]
+            row += [f"{r['iops']:.0f}", f"{r['bw_mib_s']:.1f}", f"{r['clat_p50_us']:.0f}", f"{r['clat_p99_us']:.0f}",
+                    f"{r.get('guest_cpu_busy_pct', 0):.0f}"]
+        if len(labels) == 2:
+            a, b = res["targets"]["nvmf-tgt"][job], res["targets"]["kernel"][job]
+            row += [f"{a['iops'] / b['iops']:.2f}", f"{a['clat_p50_us'] / b['clat_p50_us']:.2f}" if b["clat_p50_us"] else "-"]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    for l in labels:
+        lines.append(f"- {l}: crc32c write+verify {res['targets'][l]['verify-crc32c']}")
+    if "nvmf_tgt_idle" in res:
+        lines.append(f"- nvmf-tgt idle CPU: {res['nvmf_tgt_idle']['idle_cpu_pct_of_one_vcpu']:.2f} % of one vCPU")
+    with open(prefix + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+main()

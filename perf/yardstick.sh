@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The yardstick: in one lab-guest boot, the kernel target (nvmet-rdma) and,
+# when asked, our nvmf-tgt serve the same RAM block device to the same kernel
+# initiator, and the same fio jobs run against each (perf/lib/fio-suite.sh).
+#
+#   perf/yardstick.sh                 kernel target only
+#   perf/yardstick.sh kernel nvmf-tgt both, same boot (builds nvmf-tgt, static stdlib)
+#
+# Results: perf/results/DATE-yardstick.{json,md}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(kernel)
+for t in "${TARGETS[@]}"; do
+  if [ "$t" = nvmf-tgt ]; then
+    swift build -c release --static-swift-stdlib --product nvmf-tgt
+  fi
+done
+LOG=$(mktemp)
+LAB_KEEP=1 lab/run --timeout 1200 perf/guest/yardstick.sh "${TARGETS[@]}" 2>&1 | tee "$LOG"
+RUN=$(grep -o 'lab/runs/[^/ ]*' "$LOG" | tail -1 || true)
+[ -z "$RUN" ] && RUN="lab/runs/$(ls -t lab/runs | head -1)"
+rm -f "$LOG"
+STAMP=$(date +%Y-%m-%d-%H%M)
+python3 perf/summarize.py "$RUN/out/fio" "perf/results/$STAMP-yardstick" "perf/yardstick.sh ${TARGETS[*]}"
+echo "perf/yardstick.sh: wrote perf/results/$STAMP-yardstick.{json,md}"

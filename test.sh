@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite (the README's second command; CI runs it):
+#   1. installs what the build and the lab need (Debian packages),
+#   2. swift build and swift test on the host (lab-only tests say they are skipped, and why),
+#   3. builds or reuses the lab guest and runs every lab test in a fresh guest each:
+#      lab/tests/*.sh (smoke first) and the Swift lab suites over rxe.
+# Needs root for apt, debootstrap and QEMU's 9p shares. Exit status: 0 only if all passed.
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/install-deps.sh all
+
+echo "== swift build (debug, with tests)"
+swift build --build-tests
+echo "== swift test (host)"
+swift test --skip-build
+
+echo "== lab guest"
+t0=$(date +%s)
+lab/build-image.sh
+echo "lab image ready in $(( $(date +%s) - t0 )) s"
+
+failed=()
+run_lab() {
+  echo "== lab: $*"
+  if ! lab/run "$@"; then failed+=("$*"); fi
+}
+run_lab lab/tests/smoke.sh
+for t in lab/tests/*.sh; do
+  [ "$t" = lab/tests/smoke.sh ] && continue
+  run_lab "$t"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED lab tests: ${failed[*]}"
+  exit 1
+fi
+echo "all tests passed"
