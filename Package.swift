@@ -66,6 +66,8 @@ let package = Package(
             path: "perf/target-core/Sources/target-core-bench"),
         // 4 KiB random I/O through AioBlockDevice, compared with fio (perf/backends/run.sh).
         .executableTarget(name: "aio-bench", dependencies: ["Backends", "CShims"], path: "perf/backends/aio-bench"),
+        // Verbs latency benchmark against perftest (perf/verbs/RESULTS.md).
+        .executableTarget(name: "verbs-perf", dependencies: ["Verbs"], path: "perf/verbs/Sources"),
 
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
