@@ -3,7 +3,8 @@
 #   1. installs what the build and the lab need (Debian packages),
 #   2. swift build and swift test on the host (lab-only tests say they are skipped, and why),
 #   3. builds or reuses the lab guest and runs every lab test in a fresh guest each:
-#      lab/tests/*.sh (smoke first) and the Swift lab suites over rxe.
+#      lab/tests/*.sh (smoke first): the Swift lab suites over rxe, the Backends device
+#      suites (loop, device-mapper), nvmf-tgt end to end with the kernel initiator.
 # Needs root for apt, debootstrap and QEMU's 9p shares. Exit status: 0 only if all passed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +14,8 @@ echo "== swift build (debug, with tests)"
 swift build --build-tests
 echo "== swift test (host)"
 swift test --skip-build
+echo "== nvmf-tgt release build (static Swift stdlib, for the lab guest)"
+swift build -c release --static-swift-stdlib --product nvmf-tgt
 
 echo "== lab guest"
 t0=$(date +%s)

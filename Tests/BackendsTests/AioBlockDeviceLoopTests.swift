@@ -81,9 +81,9 @@ import Testing
     @Test(.enabled(if: TestSupport.deviceMapperWorks, "needs root and the device-mapper driver (dmsetup)"))
     func deviceErrorsSurfaceAsReadAndWriteFailures() throws {
         let name = "nvmf-backends-err-\(getpid())"
-        let (rc, out) = TestSupport.shell("dmsetup create \(name) --table '0 2048 error'")
+        let (rc, out) = TestSupport.shell("\(TestSupport.dmsetup) create \(name) --table '0 2048 error'")
         try #require(rc == 0, "dmsetup create failed: \(out)")
-        defer { TestSupport.shell("dmsetup remove \(name)") }
+        defer { TestSupport.shell("\(TestSupport.dmsetup) remove \(name)") }
         let device = try AioBlockDevice(path: "/dev/mapper/\(name)", name: "err", blockSize: 4096)
         defer { device.close() }
         let channel = try device.makeChannel(queueDepth: 4)

@@ -122,6 +122,10 @@ enum TestSupport {
     }()
 
     /// device-mapper needs root and the dm driver (absent on some CI kernels).
+    /// dmsetup without udev (the lab guest and containers have none):
+    /// without these it waits forever for a udev cookie and makes no /dev/mapper node.
+    static let dmsetup = "DM_DISABLE_UDEV=1 dmsetup --noudevsync"
+
     static let deviceMapperWorks: Bool = {
         getuid() == 0 && shell("dmsetup version").0 == 0
             && shell("dmsetup targets | grep -q '^error'").0 == 0
