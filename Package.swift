@@ -55,6 +55,8 @@ let package = Package(
         .executableTarget(
             name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
             path: "perf/target-core/Sources/target-core-bench"),
+        // Verbs latency benchmark against perftest (perf/verbs/RESULTS.md).
+        .executableTarget(name: "verbs-perf", dependencies: ["Verbs"], path: "perf/verbs/Sources"),
 
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),

@@ -1,4 +1,0 @@
-import Testing
-@testable import Verbs
-
-@Test func moduleLinks() { #expect(Bool(true)) }
