@@ -1,4 +1,0 @@
-import Testing
-@testable import RdmaTransport
-
-@Test func moduleLinks() { #expect(Bool(true)) }
