@@ -356,6 +356,8 @@ final class RdmaConnection: TransportQueue {
         servePending()
     }
 
+    var hasWaiting: Bool { !waitingBuffer.isEmpty || !waitingTransfer.isEmpty || !waitingResponse.isEmpty }
+
     /// Retries requests waiting for send-queue room, read depth or buffers (in that order).
     @inline(__always)
     func servePending() {

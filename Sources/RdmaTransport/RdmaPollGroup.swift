@@ -90,6 +90,7 @@ final class RdmaPollGroup {
                     lastTick = now
                     drainInbox()
                     targetGroup.tick(now: now / 1_000_000)
+                    retryWaiting()
                     if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
                 }
                 if work == 0 && mode != .poll
@@ -165,6 +166,13 @@ final class RdmaPollGroup {
                 guard let pool = connection.ownReceivePool, !connection.isClosing else { continue }
                 do { try pool.flush() } catch { connection.close() }
             }
+        }
+    }
+
+    /// Requests waiting for buffers freed by another connection get another try.
+    private func retryWaiting() {
+        for case let connection? in connections where !connection.isClosing && connection.hasWaiting {
+            connection.servePending()
         }
     }
 
