@@ -32,14 +32,17 @@ public struct AcceptParameters: Hashable, Sendable {
 ///   - deviceReadLimit: `max_qp_init_rd_atom` of the device.
 ///   - deviceMaxWorkRequests: `max_qp_wr` (or `max_srq_wr`) of the device.
 public func checkConnectRequest(
-    privateData: [UInt8], hostResponderResources: Int, options: RdmaTransportOptions, deviceReadLimit: Int,
+    privateData: [UInt8], hostResponderResources: Int, options: RdmaTransportOptions,
+    deviceReadLimit: Int,
     deviceMaxWorkRequests: Int
 ) -> ConnectDecision {
     let decoded = privateData.withUnsafeBytes { RDMAConnectRequestPrivateData(decoding: $0) }
     guard let request = decoded else { return .reject(.invalidLength) }
     guard request.recordFormat == 0 else { return .reject(.invalidRecordFormat) }
     let isAdmin = request.queueID == 0
-    guard Int(request.queueID) <= options.maxIOQPairsPerController else { return .reject(.invalidQueueID) }
+    guard Int(request.queueID) <= options.maxIOQPairsPerController else {
+        return .reject(.invalidQueueID)
+    }
     let limit = isAdmin ? options.maxAdminQueueDepth : options.maxQueueDepth
     // HSQSIZE is 0's based: the host sends at most HSQSIZE + 1 commands at once.
     let submissionDepth = Int(request.hostSendQueueSize) + 1
@@ -74,8 +77,9 @@ extension AcceptParameters {
     public var acceptPrivateData: [UInt8] {
         var bytes = [UInt8](repeating: 0, count: RDMAAcceptPrivateData.wireSize)
         bytes.withUnsafeMutableBytes {
-            RDMAAcceptPrivateData(controllerReceiveQueueSize: UInt16(truncatingIfNeeded: queueDepth)).encode(
-                into: $0)
+            RDMAAcceptPrivateData(controllerReceiveQueueSize: UInt16(truncatingIfNeeded: queueDepth))
+                .encode(
+                    into: $0)
         }
         return bytes
     }

@@ -60,7 +60,8 @@ final class ConnectionManager {
             fds.append(pollfd(fd: eventChannel.fileDescriptor, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
             for device in devices {
-                fds.append(pollfd(fd: device.context.asyncEventFileDescriptor, events: Int16(POLLIN), revents: 0))
+                fds.append(
+                    pollfd(fd: device.context.asyncEventFileDescriptor, events: Int16(POLLIN), revents: 0))
             }
             _ = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 100) }
             wake.clear()
@@ -121,8 +122,10 @@ final class ConnectionManager {
     private func handleAsyncEvents(_ device: DeviceResources) {
         while let event = try? device.context.nextAsyncEvent() {
             switch event.type {
-            case IBV_EVENT_QP_FATAL, IBV_EVENT_QP_REQ_ERR, IBV_EVENT_QP_ACCESS_ERR, IBV_EVENT_PATH_MIG_ERR:
-                logger.warning("QP async event", metadata: ["event": "\(event.name)", "qp": "\(event.queuePairNumber)"])
+            case IBV_EVENT_QP_FATAL, IBV_EVENT_QP_REQ_ERR, IBV_EVENT_QP_ACCESS_ERR,
+                IBV_EVENT_PATH_MIG_ERR:
+                logger.warning(
+                    "QP async event", metadata: ["event": "\(event.name)", "qp": "\(event.queuePairNumber)"])
                 if let connection = connectionsByQP[event.queuePairNumber] {
                     connection.group.post(.disconnect(connection))
                 }
@@ -155,7 +158,8 @@ final class ConnectionManager {
             return
         }
         let decision = checkConnectRequest(
-            privateData: event.privateData, hostResponderResources: Int(event.initiatorDepth), options: options,
+            privateData: event.privateData, hostResponderResources: Int(event.initiatorDepth),
+            options: options,
             deviceReadLimit: device.attributes.maxQueuePairReadAtomicAsInitiator,
             deviceMaxWorkRequests: device.attributes.maxWorkRequestsPerQueue)
         switch decision {
@@ -194,7 +198,8 @@ final class ConnectionManager {
         // connection id keeps that id alive as long as the device resources.
         let context = listener?.deviceContext ?? id.deviceContext
         guard let context else { throw VerbsError(verb: "rdma_cm_id.verbs", errno: ENODEV) }
-        let device = try DeviceResources(context: context, options: options, pollGroupCount: groups.count)
+        let device = try DeviceResources(
+            context: context, options: options, pollGroupCount: groups.count)
         devices.append(device)
         logger.info(
             "RDMA device ready",

@@ -12,12 +12,15 @@ final class DeviceResources {
     /// One poller per poll group, made on the first connection the group gets from this device.
     var pollers: [DevicePoller?]
 
-    init(context: DeviceContext, options: RdmaTransportOptions, pollGroupCount: Int) throws(VerbsError) {
+    init(context: DeviceContext, options: RdmaTransportOptions, pollGroupCount: Int)
+        throws(VerbsError)
+    {
         self.context = context
         attributes = try context.queryDevice()
         protectionDomain = try ProtectionDomain(context: context)
         dataPool = try DataBufferPool(
-            protectionDomain: protectionDomain, count: options.numSharedBuffers, bufferSize: options.dataBufferSize)
+            protectionDomain: protectionDomain, count: options.numSharedBuffers,
+            bufferSize: options.dataBufferSize)
         pollers = Array(repeating: nil, count: pollGroupCount)
         try context.setAsyncEventsNonBlocking()
     }
@@ -62,7 +65,8 @@ final class DevicePoller {
         }
         sharedReceiveQueue = srq
         receivePool = pool
-        completionQueue = try CompletionQueue(context: device.context, capacity: entries, channel: channel)
+        completionQueue = try CompletionQueue(
+            context: device.context, capacity: entries, channel: channel)
         bufferCache = DataBufferCache(pool: device.dataPool, cacheSize: options.bufCacheSize)
         completions = WorkCompletionBuffer(capacity: 32)
     }

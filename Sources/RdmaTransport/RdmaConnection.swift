@@ -75,12 +75,14 @@ final class RdmaConnection: TransportQueue {
             sendCompletionQueue: poller.completionQueue, receiveCompletionQueue: poller.completionQueue,
             sharedReceiveQueue: poller.sharedReceiveQueue,
             capabilities: QueuePairCapabilities(
-                maxSendWorkRequests: sendWRs, maxReceiveWorkRequests: own == nil ? 0 : depth, maxSendSGEs: 1,
+                maxSendWorkRequests: sendWRs, maxReceiveWorkRequests: own == nil ? 0 : depth,
+                maxSendSGEs: 1,
                 maxReceiveSGEs: 2))
         queuePair = qp
         queuePairNumber = qp.number
         maxSendWorkRequests = sendWRs
-        responses = try poller.device.protectionDomain.allocateRegion(byteCount: depth * 16, access: [.localWrite])
+        responses = try poller.device.protectionDomain.allocateRegion(
+            byteCount: depth * 16, access: [.localWrite])
         requests = .allocate(capacity: depth)
         requests.initialize(repeating: RdmaRequest(), count: depth)
         freeSlots = .allocate(capacity: depth)
@@ -130,7 +132,8 @@ final class RdmaConnection: TransportQueue {
         guard freeCount > 0 else {
             // More commands than the queue depth: the host broke flow control.
             recycleReceive(receiveIndex)
-            logger.warning("host exceeded its queue depth; disconnecting", metadata: ["depth": "\(depth)"])
+            logger.warning(
+                "host exceeded its queue depth; disconnecting", metadata: ["depth": "\(depth)"])
             close()
             return
         }
@@ -235,7 +238,8 @@ final class RdmaConnection: TransportQueue {
     @inline(__always)
     func responseWriteLength(_ slot: Int) -> Int {
         let r = requests[slot]
-        guard r.plan.direction == .controllerToHost, r.bufferIndex >= 0, r.result.status.isSuccess else { return 0 }
+        guard r.plan.direction == .controllerToHost, r.bufferIndex >= 0, r.result.status.isSuccess
+        else { return 0 }
         return min(max(r.result.bytesToHost, 0), r.plan.length)
     }
 
@@ -288,7 +292,8 @@ final class RdmaConnection: TransportQueue {
         let sgl = r.pointee.command.dataPointer
         var invalidate: UInt32? = nil
         if case .keyed(invalidate: true) = r.pointee.plan.kind { invalidate = sgl.key }
-        sge[1] = ibv_sge(addr: responses.address &+ UInt64(slot &* 16), length: 16, lkey: responses.lkey)
+        sge[1] = ibv_sge(
+            addr: responses.address &+ UInt64(slot &* 16), length: 16, lkey: responses.lkey)
         let sendID = WorkRequestID(kind: .send, connection: index, index: slot).rawValue
         if let key = invalidate {
             wr[1].set(
@@ -303,8 +308,10 @@ final class RdmaConnection: TransportQueue {
                 addr: UInt64(UInt(bitPattern: poller.dataPool.address(r.pointee.bufferIndex))),
                 length: UInt32(truncatingIfNeeded: writeLength), lkey: poller.dataPool.region.lkey)
             wr[0].set(
-                id: WorkRequestID(kind: .write, connection: index, index: slot).rawValue, opcode: .rdmaWrite,
-                sges: sge, sgeCount: 1, flags: [], remote: RemoteAddress(address: sgl.address, rkey: sgl.key))
+                id: WorkRequestID(kind: .write, connection: index, index: slot).rawValue,
+                opcode: .rdmaWrite,
+                sges: sge, sgeCount: 1, flags: [],
+                remote: RemoteAddress(address: sgl.address, rkey: sgl.key))
             wr[0].raw.next = UnsafeMutableRawPointer(wr + 1).assumingMemoryBound(to: ibv_send_wr.self)
         }
         let count: Int32 = writeLength > 0 ? 2 : 1
@@ -356,7 +363,9 @@ final class RdmaConnection: TransportQueue {
         servePending()
     }
 
-    var hasWaiting: Bool { !waitingBuffer.isEmpty || !waitingTransfer.isEmpty || !waitingResponse.isEmpty }
+    var hasWaiting: Bool {
+        !waitingBuffer.isEmpty || !waitingTransfer.isEmpty || !waitingResponse.isEmpty
+    }
 
     /// Retries requests waiting for send-queue room, read depth or buffers (in that order).
     @inline(__always)
@@ -366,7 +375,8 @@ final class RdmaConnection: TransportQueue {
         {
             process(Int(slot))
         }
-        while !waitingTransfer.isEmpty, readsInFlight < parameters.readDepth, sendDepth < maxSendWorkRequests,
+        while !waitingTransfer.isEmpty, readsInFlight < parameters.readDepth,
+            sendDepth < maxSendWorkRequests,
             let slot = waitingTransfer.popFirst(requests)
         {
             process(Int(slot))
@@ -419,7 +429,8 @@ final class RdmaConnection: TransportQueue {
     func close() {
         guard !isClosing else { return }
         isClosing = true
-        logger.debug("closing connection", metadata: ["qp": "\(queuePairNumber)", "qid": "\(parameters.queueID)"])
+        logger.debug(
+            "closing connection", metadata: ["qp": "\(queuePairNumber)", "qid": "\(parameters.queueID)"])
         try? cmID?.disconnect()
         try? queuePair?.moveToError()
         for list in [waitingBuffer, waitingTransfer, waitingResponse] {

@@ -96,7 +96,8 @@ final class RdmaPollGroup {
                 if work == 0 && mode != .poll
                     && (mode == .interrupt || now &- lastWork > Self.adaptiveWindowNanoseconds)
                 {
-                    let remaining = Self.tickInterval * 1_000_000 &- min(now &- lastTick, Self.tickInterval * 1_000_000)
+                    let remaining =
+                        Self.tickInterval * 1_000_000 &- min(now &- lastTick, Self.tickInterval * 1_000_000)
                     sleep(timeoutMilliseconds: Int32(remaining / 1_000_000) + 1)
                 }
             }
@@ -158,7 +159,9 @@ final class RdmaPollGroup {
     @inline(__always)
     func flushReceives(_ poller: DevicePoller) {
         if let pool = poller.receivePool {
-            do { try pool.flush() } catch { logger.error("SRQ receive post failed", metadata: ["error": "\(error)"]) }
+            do { try pool.flush() } catch {
+                logger.error("SRQ receive post failed", metadata: ["error": "\(error)"])
+            }
         }
         // Per-connection receive queues (no_srq) are flushed connection by connection.
         if poller.receivePool == nil {
@@ -272,7 +275,9 @@ final class RdmaPollGroup {
             freeConnectionIndexes.append(slot)
             liveConnections -= 1
         }
-        if connectionsByQP[connection.queuePairNumber] == slot { connectionsByQP[connection.queuePairNumber] = nil }
+        if connectionsByQP[connection.queuePairNumber] == slot {
+            connectionsByQP[connection.queuePairNumber] = nil
+        }
         manager.post(.connectionGone(connection))
     }
 

@@ -39,7 +39,8 @@ struct RdmaRequest {
     /// Bytes of in-capsule data that arrived after the SQE.
     var inCapsuleLength: Int = 0
     var command = SubmissionQueueEntry(opcode: 0)
-    var plan = CommandPlan(status: .success, direction: .none, kind: .unsupported, length: 0, inCapsuleOffset: 0)
+    var plan = CommandPlan(
+        status: .success, direction: .none, kind: .unsupported, length: 0, inCapsuleOffset: 0)
     var result = CommandResult(status: .success)
     /// Send-queue WRs of this request not yet accounted as completed.
     var sendWorkRequests: Int32 = 0

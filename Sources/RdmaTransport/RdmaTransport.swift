@@ -22,7 +22,10 @@ public final class RdmaTransport {
     /// - Throws: `RdmaTransportError.invalidOptions` for options that cannot
     ///   work; `.verbs` when the machine has no RDMA (the message says how to
     ///   get Soft-RoCE).
-    public init(target: NVMfTarget, options: RdmaTransportOptions, pollGroupCount: Int, mode: PollMode, logger: Logger)
+    public init(
+        target: NVMfTarget, options: RdmaTransportOptions, pollGroupCount: Int, mode: PollMode,
+        logger: Logger
+    )
         throws
     {
         if let why = options.validationError(pollGroupCount: pollGroupCount) {
@@ -41,7 +44,8 @@ public final class RdmaTransport {
         for index in 0..<pollGroupCount {
             made.append(
                 RdmaPollGroup(
-                    index: index, target: target, options: options, mode: mode, logger: logger, manager: manager))
+                    index: index, target: target, options: options, mode: mode, logger: logger,
+                    manager: manager))
         }
         groups = made
         manager.groups = made

@@ -36,7 +36,9 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     public func validationError(pollGroupCount: Int) -> String? {
         if pollGroupCount < 1 { return "at least one poll group is needed" }
         if maxQueueDepth < 2 || maxQueueDepth > 65535 { return "max_queue_depth must be in 2...65535" }
-        if maxAdminQueueDepth < 2 || maxAdminQueueDepth > 4096 { return "max_aq_depth must be in 2...4096" }
+        if maxAdminQueueDepth < 2 || maxAdminQueueDepth > 4096 {
+            return "max_aq_depth must be in 2...4096"
+        }
         if maxIOQPairsPerController < 1 || maxIOQPairsPerController > 0xFFFE {
             return "max_io_qpairs_per_ctrlr must be in 1...65534"
         }
@@ -46,7 +48,9 @@ public struct RdmaTransportOptions: Sendable, Hashable {
         if maxIOSize < 4096 || maxIOSize > 16 * 1024 * 1024 || maxIOSize & (maxIOSize - 1) != 0 {
             return "max_io_size must be a power of two in 4 KiB...16 MiB"
         }
-        if ioUnitSize < 512 || ioUnitSize > 16 * 1024 * 1024 { return "io_unit_size must be in 512 B...16 MiB" }
+        if ioUnitSize < 512 || ioUnitSize > 16 * 1024 * 1024 {
+            return "io_unit_size must be in 512 B...16 MiB"
+        }
         if maxSRQDepth < 16 || maxSRQDepth > 1 << 20 { return "max_srq_depth must be in 16...1048576" }
         if bufCacheSize < 0 { return "buf_cache_size must not be negative" }
         if numSharedBuffers < 1 { return "num_shared_buffers must be at least 1" }

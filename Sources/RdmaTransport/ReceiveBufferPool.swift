@@ -23,7 +23,10 @@ final class ReceiveBufferPool {
     /// Receives posted and not yet completed.
     private(set) var posted = 0
 
-    init(protectionDomain: ProtectionDomain, count: Int, inCapsuleDataSize: Int, sharedReceiveQueue: SharedReceiveQueue?)
+    init(
+        protectionDomain: ProtectionDomain, count: Int, inCapsuleDataSize: Int,
+        sharedReceiveQueue: SharedReceiveQueue?
+    )
         throws(VerbsError)
     {
         self.count = count

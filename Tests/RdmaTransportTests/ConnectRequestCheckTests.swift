@@ -6,11 +6,14 @@ import Testing
 @Suite struct ConnectRequestCheckTests {
     let options = RdmaTransportOptions()
 
-    func data(recfmt: UInt16 = 0, qid: UInt16, hrqsize: UInt16, hsqsize: UInt16, pad: Int = 56) -> [UInt8] {
+    func data(recfmt: UInt16 = 0, qid: UInt16, hrqsize: UInt16, hsqsize: UInt16, pad: Int = 56)
+        -> [UInt8]
+    {
         var bytes = [UInt8](repeating: 0, count: max(pad, 32))
         bytes.withUnsafeMutableBytes {
             RDMAConnectRequestPrivateData(
-                recordFormat: recfmt, queueID: qid, hostReceiveQueueSize: hrqsize, hostSendQueueSize: hsqsize
+                recordFormat: recfmt, queueID: qid, hostReceiveQueueSize: hrqsize,
+                hostSendQueueSize: hsqsize
             ).encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<32]))
         }
         return Array(bytes.prefix(pad))
@@ -26,23 +29,27 @@ import Testing
         let decision = check(data(qid: 0, hrqsize: 32, hsqsize: 31))
         #expect(
             decision
-                == .accept(AcceptParameters(queueID: 0, queueDepth: 32, readDepth: 16, inCapsuleDataSize: 0)))
+                == .accept(
+                    AcceptParameters(queueID: 0, queueDepth: 32, readDepth: 16, inCapsuleDataSize: 0)))
     }
 
     @Test func linuxIOQueueGetsInCapsuleDataAndReadDepthIsClamped() {
         let decision = check(data(qid: 1, hrqsize: 128, hsqsize: 127), ird: 128, readLimit: 4)
         #expect(
             decision
-                == .accept(AcceptParameters(queueID: 1, queueDepth: 128, readDepth: 4, inCapsuleDataSize: 4096)))
+                == .accept(
+                    AcceptParameters(queueID: 1, queueDepth: 128, readDepth: 4, inCapsuleDataSize: 4096)))
     }
 
     @Test func shortPrivateDataIsInvalidLength() {
-        #expect(check(Array(data(qid: 0, hrqsize: 32, hsqsize: 31).prefix(31))) == .reject(.invalidLength))
+        #expect(
+            check(Array(data(qid: 0, hrqsize: 32, hsqsize: 31).prefix(31))) == .reject(.invalidLength))
         #expect(check([]) == .reject(.invalidLength))
     }
 
     @Test func recordFormatMustBeZero() {
-        #expect(check(data(recfmt: 1, qid: 0, hrqsize: 32, hsqsize: 31)) == .reject(.invalidRecordFormat))
+        #expect(
+            check(data(recfmt: 1, qid: 0, hrqsize: 32, hsqsize: 31)) == .reject(.invalidRecordFormat))
     }
 
     @Test func queueIDAboveTheLimitIsRejected() {
@@ -67,7 +74,8 @@ import Testing
 
     @Test func rejectAndAcceptPrivateDataEncoding() {
         #expect(RDMARejectStatus.invalidIRD.rejectPrivateData == [0, 0, 7, 0])
-        let accept = AcceptParameters(queueID: 1, queueDepth: 128, readDepth: 16, inCapsuleDataSize: 4096)
+        let accept = AcceptParameters(
+            queueID: 1, queueDepth: 128, readDepth: 16, inCapsuleDataSize: 4096)
         let bytes = accept.acceptPrivateData
         #expect(bytes.count == 32)
         #expect(bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 128 && bytes[3] == 0)

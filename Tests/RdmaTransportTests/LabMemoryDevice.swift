@@ -65,12 +65,16 @@ final class LabMemoryChannel: BlockDeviceChannel {
             var error: BlockDeviceError? = nil
             switch r.operation {
             case .read:
-                if r.buffer.count < length { error = .shortTransfer } else {
+                if r.buffer.count < length {
+                    error = .shortTransfer
+                } else {
                     r.buffer.bytes.copyMemory(
                         from: UnsafeRawBufferPointer(rebasing: device.storage[start..<start + length]))
                 }
             case .write:
-                if r.buffer.count < length { error = .shortTransfer } else {
+                if r.buffer.count < length {
+                    error = .shortTransfer
+                } else {
                     UnsafeMutableRawBufferPointer(rebasing: device.storage[start..<start + length])
                         .copyMemory(from: UnsafeRawBufferPointer(rebasing: r.buffer.bytes[0..<length]))
                 }

@@ -22,7 +22,9 @@ final class RawNVMeHost {
 
     /// Connects to `address:port` as queue `queueID` with `depth` entries;
     /// posts `receives` CQE buffers (0: a host that never takes completions).
-    init(address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32) throws {
+    init(address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32)
+        throws
+    {
         channel = try EventChannel()
         id = try ConnectionID(channel: channel)
         let destination = try #require(SocketAddress(host: address, port: port))
@@ -43,7 +45,8 @@ final class RawNVMeHost {
         hostData = try protectionDomain.allocateRegion(byteCount: 1 << 21, access: .all)
         receiveCount = receives
         for index in 0..<receives {
-            try queuePair.postReceive(id: UInt64(index), receiveArea.scatterGatherEntry(offset: index * 16, length: 16))
+            try queuePair.postReceive(
+                id: UInt64(index), receiveArea.scatterGatherEntry(offset: index * 16, length: 16))
         }
         var data = [UInt8](repeating: 0, count: 32)
         data.withUnsafeMutableBytes {
@@ -66,9 +69,12 @@ final class RawNVMeHost {
     func send(_ command: SubmissionQueueEntry, inCapsule: [UInt8] = [], slot: Int = 0) throws {
         let base = sendArea.bytes.baseAddress! + slot * 8192
         command.write(to: base)
-        for (i, byte) in inCapsule.enumerated() { base.storeBytes(of: byte, toByteOffset: 64 + i, as: UInt8.self) }
+        for (i, byte) in inCapsule.enumerated() {
+            base.storeBytes(of: byte, toByteOffset: 64 + i, as: UInt8.self)
+        }
         try queuePair.postSend(
-            id: 1000 + UInt64(slot), sendArea.scatterGatherEntry(offset: slot * 8192, length: 64 + inCapsule.count))
+            id: 1000 + UInt64(slot),
+            sendArea.scatterGatherEntry(offset: slot * 8192, length: 64 + inCapsule.count))
     }
 
     /// Waits (busy-polling, bounded) for the next CQE.
@@ -88,7 +94,9 @@ final class RawNVMeHost {
     }
 
     /// Sends `command` and returns its CQE.
-    func submit(_ command: SubmissionQueueEntry, inCapsule: [UInt8] = []) throws -> CompletionQueueEntry {
+    func submit(_ command: SubmissionQueueEntry, inCapsule: [UInt8] = []) throws
+        -> CompletionQueueEntry
+    {
         try send(command, inCapsule: inCapsule)
         return try #require(try nextCompletion(), "no completion for opcode \(command.opcode)")
     }

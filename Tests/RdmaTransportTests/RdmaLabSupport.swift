@@ -8,8 +8,11 @@ enum RdmaLab {
     static let environment = ProcessInfo.processInfo.environment
     static let device: String? = environment["NVMF_LAB_DEVICE"].flatMap { $0.isEmpty ? nil : $0 }
     static let enabled = device != nil
-    static let skipReason: Comment = "skipped: no RDMA device: run ./rxe-setup.sh (or lab/run), then set NVMF_LAB_DEVICE=rxe0"
-    static var address: String { environment["NVMF_LAB_ADDRESS"] ?? environment["LAB_RDMA_IP"] ?? "10.0.2.15" }
+    static let skipReason: Comment =
+        "skipped: no RDMA device: run ./rxe-setup.sh (or lab/run), then set NVMF_LAB_DEVICE=rxe0"
+    static var address: String {
+        environment["NVMF_LAB_ADDRESS"] ?? environment["LAB_RDMA_IP"] ?? "10.0.2.15"
+    }
 
     struct CommandResult {
         var status: Int32
@@ -28,7 +31,8 @@ enum RdmaLab {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass.

@@ -22,6 +22,7 @@ import Testing
 
     @Test func newSlotsStartFree() {
         let r = RdmaRequest()
-        #expect(r.state == .free && r.receiveIndex == -1 && r.bufferIndex == -1 && r.sendWorkRequests == 0)
+        #expect(
+            r.state == .free && r.receiveIndex == -1 && r.bufferIndex == -1 && r.sendWorkRequests == 0)
     }
 }

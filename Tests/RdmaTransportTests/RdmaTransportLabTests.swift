@@ -25,9 +25,11 @@ struct RdmaTransportLabTests {
         init(mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true) throws {
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
-            subsystem = try target.addSubsystem(nqn: RdmaTransportLabTests.nqn, allowAnyHost: allowAnyHost)
+            subsystem = try target.addSubsystem(
+                nqn: RdmaTransportLabTests.nqn, allowAnyHost: allowAnyHost)
             try subsystem.addNamespace(device: device)
-            let listener = ListenerAddress(address: RdmaLab.address, serviceID: "\(RdmaTransportLabTests.port)")
+            let listener = ListenerAddress(
+                address: RdmaLab.address, serviceID: "\(RdmaTransportLabTests.port)")
             subsystem.addListener(listener)
             target.addListener(listener)
             try subsystem.start()
@@ -57,7 +59,8 @@ struct RdmaTransportLabTests {
         #expect(discovery.status == 0, "\(discovery.output)")
         #expect(discovery.output.contains(Self.nqn), "discovery log: \(discovery.output)")
 
-        let connect = try nvme("connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
+        let connect = try nvme(
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
         try #require(connect.status == 0, "nvme connect: \(connect.output)")
         defer { _ = try? nvme("disconnect", "-n", Self.nqn) }
         var node: String? = nil
@@ -80,7 +83,9 @@ struct RdmaTransportLabTests {
             "dd", "if=\(patternFile)", "of=\(device)", "bs=128k", "seek=8", "oflag=direct", "conv=fsync",
         ])
         try #require(write.status == 0, "dd write: \(write.output)")
-        #expect(fixture.device.bytes(offset: 1 << 20, count: size) == pattern, "target RAM differs from what was written")
+        #expect(
+            fixture.device.bytes(offset: 1 << 20, count: size) == pattern,
+            "target RAM differs from what was written")
         // 4 KiB reads exercise many RDMA WRITE + SEND chains.
         let read = try RdmaLab.run([
             "dd", "if=\(device)", "of=\(readFile)", "bs=4k", "skip=256", "count=256", "iflag=direct",
@@ -90,7 +95,8 @@ struct RdmaTransportLabTests {
         #expect(back == pattern, "read back differs")
 
         let disconnect = try nvme("disconnect", "-n", Self.nqn)
-        #expect(disconnect.status == 0 && disconnect.output.contains("disconnected"), "\(disconnect.output)")
+        #expect(
+            disconnect.status == 0 && disconnect.output.contains("disconnected"), "\(disconnect.output)")
         let drained = RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 }
         #expect(drained, "connections left after disconnect: \(fixture.transport.connectionCount)")
     }
@@ -111,9 +117,11 @@ struct RdmaTransportLabTests {
         let fixture = try Fixture(allowAnyHost: false)
         let address = RdmaLab.address
         let unknown = try nvme(
-            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", "nqn.2026-01.io.swift-nvmf:nobody")
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n",
+            "nqn.2026-01.io.swift-nvmf:nobody")
         #expect(unknown.status != 0, "connect to an unknown NQN succeeded: \(unknown.output)")
-        let denied = try nvme("connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
+        let denied = try nvme(
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
         #expect(denied.status != 0, "connect from a host not allowed succeeded: \(denied.output)")
         #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
         // The same host, once allowed, gets through on the same transport.
@@ -146,8 +154,10 @@ struct RdmaTransportLabTests {
         let cq = try CompletionQueue(context: context, capacity: 16)
         let qp = try QueuePair(
             connection: id, protectionDomain: pd, sendCompletionQueue: cq, receiveCompletionQueue: cq,
-            capabilities: QueuePairCapabilities(maxSendWorkRequests: 4, maxReceiveWorkRequests: 4, maxReceiveSGEs: 1))
-        try id.connect(privateData: privateData, initiatorDepth: 0, responderResources: responderResources)
+            capabilities: QueuePairCapabilities(
+                maxSendWorkRequests: 4, maxReceiveWorkRequests: 4, maxReceiveSGEs: 1))
+        try id.connect(
+            privateData: privateData, initiatorDepth: 0, responderResources: responderResources)
         let answer = try #require(try channel.nextEvent(timeoutMilliseconds: 10_000))
         var status: UInt16? = nil
         if let data = answer.consumerRejectData, data.count >= 4 {
@@ -161,11 +171,14 @@ struct RdmaTransportLabTests {
         return ConnectOutcome(type: answer.type, rejectStatus: status)
     }
 
-    func privateData(recfmt: UInt16 = 0, qid: UInt16 = 0, hrqsize: UInt16 = 32, hsqsize: UInt16 = 31) -> [UInt8] {
+    func privateData(recfmt: UInt16 = 0, qid: UInt16 = 0, hrqsize: UInt16 = 32, hsqsize: UInt16 = 31)
+        -> [UInt8]
+    {
         var bytes = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeMutableBytes {
             RDMAConnectRequestPrivateData(
-                recordFormat: recfmt, queueID: qid, hostReceiveQueueSize: hrqsize, hostSendQueueSize: hsqsize
+                recordFormat: recfmt, queueID: qid, hostReceiveQueueSize: hrqsize,
+                hostSendQueueSize: hsqsize
             ).encode(into: $0)
         }
         return bytes
@@ -177,14 +190,19 @@ struct RdmaTransportLabTests {
             ("RECFMT 1", privateData(recfmt: 1), 16, .invalidRecordFormat),
             ("QID 200", privateData(qid: 200), 16, .invalidQueueID),
             ("admin HSQSIZE 63", privateData(hrqsize: 64, hsqsize: 63), 16, .invalidHostSendQueueSize),
-            ("HRQSIZE < HSQSIZE+1", privateData(qid: 1, hrqsize: 8, hsqsize: 31), 16, .invalidHostReceiveQueueSize),
+            (
+                "HRQSIZE < HSQSIZE+1", privateData(qid: 1, hrqsize: 8, hsqsize: 31), 16,
+                .invalidHostReceiveQueueSize
+            ),
             ("no private data (zero-padded)", [], 16, .invalidHostSendQueueSize),
             ("host IRD 0", privateData(), 0, .invalidIRD),
         ]
         for (name, data, ird, expected) in cases {
             let outcome = try rawConnect(privateData: data, responderResources: ird)
             #expect(outcome.type == .rejected, "\(name): \(outcome.type)")
-            #expect(outcome.rejectStatus == expected.rawValue, "\(name): status \(String(describing: outcome.rejectStatus))")
+            #expect(
+                outcome.rejectStatus == expected.rawValue,
+                "\(name): status \(String(describing: outcome.rejectStatus))")
         }
         // A good request is accepted, then the target tears it down on disconnect.
         let good = try rawConnect(privateData: privateData())
@@ -210,9 +228,11 @@ struct RdmaTransportBadInputLabTests {
         let data = host.hostData
         // Identify with an SGL type the target does not support (Bit Bucket, 0x10).
         let badType = try host.submit(
-            command(opcode: 0x06, cid: 1, sgl: SGLDescriptor(address: 0, upper: UInt64(0x10) << 56 | 4096)))
+            command(
+                opcode: 0x06, cid: 1, sgl: SGLDescriptor(address: 0, upper: UInt64(0x10) << 56 | 4096)))
         #expect(badType.commandID == 1)
-        #expect(badType.nvmeStatus.code == 0x11 && badType.nvmeStatus.doNotRetry, "status \(badType.status)")
+        #expect(
+            badType.nvmeStatus.code == 0x11 && badType.nvmeStatus.doNotRetry, "status \(badType.status)")
         // Get Log Page for 1 MiB: larger than MDTS (128 KiB).
         let tooLong = try host.submit(
             command(
@@ -225,11 +245,14 @@ struct RdmaTransportBadInputLabTests {
             inCapsule: [UInt8](repeating: 0xAB, count: 64))
         #expect(icd.nvmeStatus.code == 0x0F || icd.nvmeStatus.code == 0x16, "status \(icd.status)")
         // Multi-descriptor SGL (Last Segment): not supported with MSDBD 1.
-        let segment = try host.submit(command(opcode: 0x06, cid: 4, sgl: .lastSegment(offset: 0, length: 16)))
+        let segment = try host.submit(
+            command(opcode: 0x06, cid: 4, sgl: .lastSegment(offset: 0, length: 16)))
         #expect(segment.nvmeStatus.code == 0x11, "status \(segment.status)")
         // Not connected yet: a well-formed Identify is a Command Sequence Error.
         let early = try host.submit(
-            command(opcode: 0x06, cid: 5, sgl: .keyed(address: data.address, length: 4096, key: data.rkey, invalidate: false)))
+            command(
+                opcode: 0x06, cid: 5,
+                sgl: .keyed(address: data.address, length: 4096, key: data.rkey, invalidate: false)))
         #expect(early.nvmeStatus.code == 0x0C, "status \(early.status)")
         withExtendedLifetime(host) {}
         _ = fixture
@@ -242,9 +265,13 @@ struct RdmaTransportBadInputLabTests {
         let host = try RawNVMeHost(
             address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
         for slot in 0..<4 {
-            try host.send(command(opcode: 0x18, cid: UInt16(slot), sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+            try host.send(
+                command(
+                    opcode: 0x18, cid: UInt16(slot),
+                    sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
         }
-        #expect(try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
+        #expect(
+            try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
         #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
     }
 }

@@ -5,9 +5,11 @@ import Testing
 @Suite struct RdmaTransportOptionsTests {
     @Test func defaultsAreSPDKsAndValid() {
         let o = RdmaTransportOptions()
-        #expect(o.maxQueueDepth == 128 && o.maxAdminQueueDepth == 32 && o.maxIOQPairsPerController == 127)
+        #expect(
+            o.maxQueueDepth == 128 && o.maxAdminQueueDepth == 32 && o.maxIOQPairsPerController == 127)
         #expect(o.inCapsuleDataSize == 4096 && o.maxIOSize == 131072 && o.maxSRQDepth == 4096)
-        #expect(o.numSharedBuffers == 4095 && o.bufCacheSize == 32 && o.acceptorBacklog == 100 && !o.noSRQ)
+        #expect(
+            o.numSharedBuffers == 4095 && o.bufCacheSize == 32 && o.acceptorBacklog == 100 && !o.noSRQ)
         #expect(o.validationError(pollGroupCount: 4) == nil)
         #expect(o.dataBufferSize == 131072)
     }
