@@ -275,3 +275,33 @@ struct RdmaTransportBadInputLabTests {
         #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
     }
 }
+
+extension RdmaTransportBadInputLabTests {
+    /// A host that connects (KATO 1 s), then falls silent with its connection
+    /// up: keep-alive expiry tears the controller down, the transport
+    /// disconnects the queue and frees everything.
+    @Test func silentHostIsTornDownByKeepAlive() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        let data = ConnectData(
+            hostID: (0..<16).map { UInt8($0 + 1) }, controllerID: ConnectData.dynamicControllerID,
+            subsystemNQN: RdmaTransportLabTests.nqn,
+            hostNQN: "nqn.2014-08.org.nvmexpress:uuid:01020304-0506-0708-090a-0b0c0d0e0f10")
+        data.encode(into: UnsafeMutableRawBufferPointer(start: host.hostData.bytes.baseAddress, count: 1024))
+        var connect = ConnectCommand(
+            commandID: 7, queueID: 0, submissionQueueSize: 31, keepAliveTimeout: 1000,
+            dataPointer: .keyed(
+                address: host.hostData.address, length: 1024, key: host.hostData.rkey, invalidate: false)
+        ).entry
+        connect.flags = SubmissionQueueEntry.sglFlags
+        let answer = try host.submit(connect)
+        #expect(answer.commandID == 7)
+        #expect(answer.nvmeStatus.isSuccess, "Connect status \(answer.status) dword0 \(answer.dword0)")
+        #expect(fixture.subsystem.controllerCount == 1)
+        // No Keep Alive from now on.
+        #expect(try host.waitForDisconnect(timeoutMilliseconds: 20_000), "no teardown after KATO")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        #expect(RdmaLab.waitFor(seconds: 5) { fixture.subsystem.controllerCount == 0 })
+        withExtendedLifetime(host) {}
+    }
+}
