@@ -37,3 +37,18 @@ static inline int cverbs_reference_post_write_send(struct ibv_qp *qp, uint64_t i
     wr[1].wr.rdma.rkey = 0;
     return ibv_post_send(qp, wr, &bad);
 }
+
+/* A cycle counter for latency loops (perftest reads the TSC the same way).
+ * clock_gettime can fall back to a system call when the guest's clocksource
+ * is not the TSC (QEMU TCG), which would add microseconds to every sample. */
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t cverbs_cycles(void) { return __rdtsc(); }
+#else
+static inline uint64_t cverbs_cycles(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+#endif

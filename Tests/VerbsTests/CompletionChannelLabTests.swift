@@ -67,8 +67,23 @@ extension LabTests {
             let got = try client.completionQueue.waitForCompletions(1)
             #expect(got.first?.workRequestID == 200)
             #expect(got.first?.isSuccess == true)
-            #expect(got.first?.hasInvalidatedRKey == true)
+            let flags = got.first?.raw.wc_flags ?? 0
+            // rxe (kernel 6.1) copies the kernel's IB_WC_WITH_INVALIDATE (1 << 2) into
+            // wc_flags unchanged, where libibverbs' IBV_WC_WITH_INV is 1 << 3: accept
+            // either; the failing READ below proves the invalidation itself.
+            let rxeKernelWithInvalidate: UInt32 = 1 << 2
+            #expect(
+                got.first?.hasInvalidatedRKey == true || flags & rxeKernelWithInvalidate != 0, "wc_flags \(flags)")
             #expect(got.first?.invalidatedRKey == rkey)
+
+            // The invalidation really happened: the server's RDMA READ with that rkey now fails.
+            let sink = try lab.protectionDomain.allocateRegion(byteCount: 4096, access: .localWrite)
+            try pair.server.queuePair.postRDMARead(
+                id: 400, into: sink.scatterGatherEntry(length: 64),
+                from: RemoteAddress(address: data.address, rkey: rkey))
+            let read = try serverCQ.waitForCompletions(1)
+            #expect(read.first?.workRequestID == 400)
+            #expect(read.first?.isSuccess == false)
         }
     }
 }

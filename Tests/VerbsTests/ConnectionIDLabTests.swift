@@ -26,11 +26,8 @@ extension LabTests {
             #expect(try client.queuePair.queryState() == .readyToSend)
             #expect(try server.queuePair.queryState() == .readyToSend)
 
-            try client.id.disconnect()
-            let clientSide = try lab.clientChannel.expect(.disconnected)
-            #expect(clientSide.id === client.id)
-            let serverSide = try lab.serverChannel.expect(.disconnected)
-            #expect(serverSide.id === server.id)
+            try Lab.disconnect(client.id, on: lab.clientChannel, peer: server.id, on: lab.serverChannel)
+            #expect(try client.queuePair.queryState() == .error)
             #expect(try server.queuePair.queryState() == .error)
         }
 

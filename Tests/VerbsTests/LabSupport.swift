@@ -13,6 +13,29 @@ enum Lab {
 
     static let enabled = device != nil
 
+    /// Monotonic seconds, for deadlines.
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Orderly close of a connection: `initiator` sends DREQ, the peer sees
+    /// DISCONNECTED and answers with its own `disconnect()` (the DREP), then
+    /// the initiator sees DISCONNECTED. Without the peer's reply the initiator
+    /// would wait for a CM timeout.
+    static func disconnect(
+        _ initiator: ConnectionID, on initiatorChannel: EventChannel, peer: ConnectionID,
+        on peerChannel: EventChannel
+    ) throws {
+        try initiator.disconnect()
+        let peerSide = try peerChannel.expect(.disconnected)
+        #expect(peerSide.id === peer)
+        try peer.disconnect()
+        let initiatorSide = try initiatorChannel.expect(.disconnected)
+        #expect(initiatorSide.id === initiator)
+    }
+
     static let skipReason: Comment =
         "no RDMA device: run ./rxe-setup.sh (or lab/run), then set NVMF_LAB_DEVICE=rxe0"
 
@@ -53,15 +76,14 @@ extension EventChannel {
 }
 
 extension CompletionQueue {
-    /// Busy-polls until `count` completions arrived or `spins` polls passed (no sleeping).
-    func waitForCompletions(_ count: Int, spins: Int = 200_000_000) throws -> [WorkCompletion] {
+    /// Busy-polls until `count` completions arrived or 10 s passed (a deadline, not a sleep).
+    func waitForCompletions(_ count: Int, seconds: Double = 10) throws -> [WorkCompletion] {
         let buffer = WorkCompletionBuffer(capacity: 16)
         var collected: [WorkCompletion] = []
-        var remaining = spins
-        while collected.count < count && remaining > 0 {
+        let deadline = Lab.now() + seconds
+        while collected.count < count && Lab.now() < deadline {
             let got = try poll(into: buffer.completions)
             for index in 0..<got { collected.append(buffer[index]) }
-            remaining -= 1
         }
         return collected
     }

@@ -60,9 +60,8 @@ extension LabTests {
                         protectionDomain: lab.protectionDomain, capacity: 4, maxSGEsPerRequest: 1)
                     let pair = try lab.connectPair(serverCQ: serverCQ, srq: srq)
                     if round % 2 == 0 {
-                        try pair.server.id.disconnect()
-                        _ = try lab.serverChannel.expect(.disconnected)
-                        _ = try lab.clientChannel.expect(.disconnected)
+                        try Lab.disconnect(
+                            pair.server.id, on: lab.serverChannel, peer: pair.client.id, on: lab.clientChannel)
                     }
                     handles = [lab, serverCQ, srq, pair.client.queuePair, pair.server.queuePair]
                 }

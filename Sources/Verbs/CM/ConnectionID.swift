@@ -162,8 +162,13 @@ public final class ConnectionID {
 
     // MARK: Both sides
 
-    /// Starts an orderly close; both sides then get `.disconnected`. The QP moves
-    /// to ERROR, flushing outstanding work requests. The corresponding verb is `rdma_disconnect`.
+    /// Starts an orderly close (or answers the peer's): the QP moves to ERROR,
+    /// flushing outstanding work requests, and both sides get `.disconnected`.
+    ///
+    /// When `.disconnected` arrives for a connection this side did not close,
+    /// call `disconnect()` too: that sends the reply (DREP) the peer waits for;
+    /// without it the peer's `.disconnected` only comes after a CM timeout.
+    /// The corresponding verb is `rdma_disconnect`.
     public func disconnect() throws(VerbsError) {
         try VerbsError.check(minusOne: rdma_disconnect(pointer), "rdma_disconnect")
     }

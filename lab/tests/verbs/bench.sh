@@ -15,6 +15,7 @@ ITERATIONS=${1:-2000}
 ROUNDS=${2:-3}
 OUT=${OUT:-$REPO/lab/runs/verbs-bench}
 PERF=${VERBS_PERF:-$REPO/.build-verbs/release/verbs-perf}
+rm -rf "$OUT"
 mkdir -p "$OUT"
 ADDR=$NVMF_LAB_ADDRESS
 DEV=$NVMF_LAB_DEVICE
@@ -34,20 +35,29 @@ perftest() { # tool tag round
 }
 swiftperf() { # test tag round
     rm -f "$OUT/$2-$3-server.txt"
-    "$PERF" "$1" --server --address "$ADDR" --iterations "$ITERATIONS" >"$OUT/$2-$3-server.txt" 2>&1 &
+    # --no-inline: perftest reports "Max inline data: 0" on rxe, so both send from registered memory.
+    "$PERF" "$1" --server --no-inline --address "$ADDR" --iterations "$ITERATIONS" >"$OUT/$2-$3-server.txt" 2>&1 &
     pid=$!
     wait_for_line "$OUT/$2-$3-server.txt" listening
-    "$PERF" "$1" --address "$ADDR" --iterations "$ITERATIONS" >"$OUT/$2-$3.txt" 2>&1
+    "$PERF" "$1" --no-inline --address "$ADDR" --iterations "$ITERATIONS" >"$OUT/$2-$3.txt" 2>&1
     wait $pid
 }
 
 echo "device $DEV on $NVMF_LAB_NETDEV ($ADDR), $ITERATIONS iterations, $ROUNDS rounds, $(nproc) vCPUs, $(uname -r)"
 round=1
 while [ $round -le "$ROUNDS" ]; do
-    perftest ib_send_lat ib_send_lat $round
-    swiftperf send-lat swift_send_lat $round
-    perftest ib_read_lat ib_read_lat $round
-    swiftperf read-lat swift_read_lat $round
+    # Alternate who goes first, so neither side always runs on a warmer (or more tired) guest.
+    if [ $((round % 2)) -eq 1 ]; then
+        perftest ib_send_lat ib_send_lat $round
+        swiftperf send-lat swift_send_lat $round
+        perftest ib_read_lat ib_read_lat $round
+        swiftperf read-lat swift_read_lat $round
+    else
+        swiftperf send-lat swift_send_lat $round
+        perftest ib_send_lat ib_send_lat $round
+        swiftperf read-lat swift_read_lat $round
+        perftest ib_read_lat ib_read_lat $round
+    fi
     for pair in "ib_send_lat swift_send_lat" "ib_read_lat swift_read_lat"; do
         set -- $pair
         c=$(typical "$OUT/$1-$round.txt")
@@ -56,4 +66,16 @@ while [ $round -le "$ROUNDS" ]; do
         echo "round $round: $1 typical/avg ${c:-?} us | $2 typical/avg ${s:-?} us | ratio (typical) $ratio"
     done
     round=$((round + 1))
+done
+# Median over rounds of each tool's t_typical, and their ratio.
+median() { # tag
+    for f in "$OUT/$1"-[0-9]*.txt; do
+        case $f in *server*) ;; *) typical "$f" | cut -d' ' -f1 ;; esac
+    done | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+}
+for pair in "ib_send_lat swift_send_lat" "ib_read_lat swift_read_lat"; do
+    set -- $pair
+    c=$(median "$1")
+    s=$(median "$2")
+    echo "median of $ROUNDS rounds: $1 $c us, $2 $s us, ratio $(echo "$c $s" | awk '{printf "%.3f", $2 / $1}')"
 done

@@ -4,6 +4,10 @@
 # Never on lo: rdma_cm route resolution fails there (docs/softroce-lab.md).
 
 verbs_lab_rxe() {
+    # Inside lab/run the guest already has rxe0 on eth0 (LAB_RDMA_DEV, LAB_RDMA_IP).
+    NVMF_LAB_DEVICE=${NVMF_LAB_DEVICE:-${LAB_RDMA_DEV:-}}
+    NVMF_LAB_ADDRESS=${NVMF_LAB_ADDRESS:-${LAB_RDMA_IP:-}}
+    export LD_LIBRARY_PATH=/opt/swift/usr/lib/swift/linux${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     if [ -n "${NVMF_LAB_DEVICE:-}" ] && [ -e "/sys/class/infiniband/$NVMF_LAB_DEVICE" ]; then
         :
     else
