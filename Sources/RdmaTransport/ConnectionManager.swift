@@ -178,8 +178,20 @@ final class ConnectionManager {
                     poller = try DevicePoller(device: device, options: options)
                     device.pollers[groupIndex] = poller
                 }
-                let connection = try RdmaConnection(
-                    group: group, poller: poller, cmID: id, parameters: parameters, logger: logger)
+                let entries = poller.completionEntries(depth: parameters.queueDepth)
+                guard poller.reserve(entries) else {
+                    logger.warning("completion queue full; rejecting connection", metadata: ["group": "\(groupIndex)"])
+                    try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+                    return
+                }
+                let connection: RdmaConnection
+                do {
+                    connection = try RdmaConnection(
+                        group: group, poller: poller, cmID: id, parameters: parameters, logger: logger)
+                } catch {
+                    poller.unreserve(entries)
+                    throw error
+                }
                 connectionsByID[id.pointer] = connection
                 connectionsByQP[connection.queuePairNumber] = connection
                 group.post(.add(connection, poller))

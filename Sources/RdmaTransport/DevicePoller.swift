@@ -41,6 +41,11 @@ final class DevicePoller {
     let bufferCache: DataBufferCache
     var dataPool: DataBufferPool { device.dataPool }
     let completions: WorkCompletionBuffer
+    /// CQ entries promised to receive queues and connections: a CQ overrun
+    /// would break every connection on it, so a connection that does not fit
+    /// is rejected (NO_RESOURCES) instead.
+    private var committedEntries: Int
+    private let accountingLock = TransportLock()
 
     init(device: DeviceResources, options: RdmaTransportOptions) throws(VerbsError) {
         self.device = device
@@ -69,5 +74,21 @@ final class DevicePoller {
             context: device.context, capacity: entries, channel: channel)
         bufferCache = DataBufferCache(pool: device.dataPool, cacheSize: options.bufCacheSize)
         completions = WorkCompletionBuffer(capacity: 32)
+        committedEntries = pool?.count ?? 0
     }
+
+    /// CQ entries one connection of `depth` may need at once: a READ or WRITE
+    /// plus a SEND per slot, one spare, and its own receives without an SRQ.
+    func completionEntries(depth: Int) -> Int { 2 * depth + 1 + (sharedReceiveQueue == nil ? depth : 0) }
+
+    /// Reserves `n` CQ entries; false when the CQ is full.
+    func reserve(_ n: Int) -> Bool {
+        accountingLock.withLock {
+            guard committedEntries + n <= completionQueue.capacity else { return false }
+            committedEntries += n
+            return true
+        }
+    }
+
+    func unreserve(_ n: Int) { accountingLock.withLock { committedEntries -= n } }
 }

@@ -454,6 +454,7 @@ final class RdmaConnection: TransportQueue {
     func destroy() {
         guard !isDestroyed else { return }
         isDestroyed = true
+        poller.unreserve(poller.completionEntries(depth: depth))
         targetQueue = nil
         queuePair = nil
         ownReceivePool?.queuePair = nil

@@ -31,6 +31,10 @@ final class RdmaPollGroup {
 
     private var pollers: [DevicePoller] = []
     private var connections: ContiguousArray<RdmaConnection?> = []
+    /// The same connections, unretained, for the completion path: looking one
+    /// up by `wr_id` costs a load, no retain/release. Owned by `connections`.
+    private let connectionTable: UnsafeMutablePointer<Unmanaged<RdmaConnection>?>
+    static let maxConnections = 4096
     private var freeConnectionIndexes: [Int] = []
     private var connectionsByQP: [UInt32: Int] = [:]
     private var liveConnections = 0
@@ -59,10 +63,14 @@ final class RdmaPollGroup {
         self.mode = mode
         self.logger = logger
         self.manager = manager
+        connectionTable = .allocate(capacity: Self.maxConnections)
+        connectionTable.initialize(repeating: nil, count: Self.maxConnections)
         inbox.reserveCapacity(64)
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
     }
+
+    deinit { connectionTable.deallocate() }
 
     /// Queues a message for the group's thread (any thread).
     func post(_ message: Message) {
@@ -124,13 +132,15 @@ final class RdmaPollGroup {
                 receiveCompleted(poller, wc, id)
             } else {
                 let c = id.connection
-                guard c < connections.count, let connection = connections[c] else { continue }
-                if !wc.isSuccess && wc.status != .flushError {
-                    logger.warning(
-                        "work request failed",
-                        metadata: ["status": "\(wc.status)", "qp": "\(connection.queuePairNumber)"])
+                guard c < Self.maxConnections, let entry = connectionTable[c] else { continue }
+                entry._withUnsafeGuaranteedRef { connection in
+                    if !wc.isSuccess && wc.status != .flushError {
+                        logger.warning(
+                            "work request failed",
+                            metadata: ["status": "\(wc.status)", "qp": "\(connection.queuePairNumber)"])
+                    }
+                    connection.sendQueueCompleted(kind: kind, slot: id.index, success: wc.isSuccess)
                 }
-                connection.sendQueueCompleted(kind: kind, slot: id.index, success: wc.isSuccess)
             }
         }
         return n
@@ -138,21 +148,26 @@ final class RdmaPollGroup {
 
     @inline(__always)
     func receiveCompleted(_ poller: DevicePoller, _ wc: WorkCompletion, _ id: WorkRequestID) {
-        let connection = connectionsByQP[wc.queuePairNumber].flatMap { connections[$0] }
+        let entry = connectionsByQP[wc.queuePairNumber].flatMap { connectionTable[$0] }
         if let pool = poller.receivePool {
             pool.received()
             guard wc.isSuccess else { return }
-            guard let connection, id.index < pool.count else {
+            guard let entry, id.index < pool.count else {
                 // A receive for a QP already gone: the buffer goes back to the SRQ.
                 if id.index < pool.count { pool.repost(id.index) }
                 return
             }
-            connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            entry._withUnsafeGuaranteedRef {
+                $0.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            }
         } else {
-            guard let connection, let pool = connection.ownReceivePool else { return }
-            pool.received()
-            guard wc.isSuccess, id.index < pool.count else { return }
-            connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            guard let entry else { return }
+            entry._withUnsafeGuaranteedRef { connection in
+                guard let pool = connection.ownReceivePool else { return }
+                pool.received()
+                guard wc.isSuccess, id.index < pool.count else { return }
+                connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            }
         }
     }
 
@@ -240,9 +255,11 @@ final class RdmaPollGroup {
         }
         connection.index = slot
         connections[slot] = connection
+        if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
         connectionsByQP[connection.queuePairNumber] = slot
         liveConnections += 1
-        if stopping {
+        if stopping || slot >= Self.maxConnections {
+            try? connection.cmID?.reject(privateData: RDMARejectStatusNoResources.bytes)
             connection.close()
             return
         }
@@ -271,6 +288,7 @@ final class RdmaPollGroup {
         connection.destroy()
         let slot = connection.index
         if slot < connections.count, connections[slot] === connection {
+            if slot < Self.maxConnections { connectionTable[slot] = nil }
             connections[slot] = nil
             freeConnectionIndexes.append(slot)
             liveConnections -= 1
@@ -287,6 +305,7 @@ final class RdmaPollGroup {
             manager.post(.connectionGone(connection))
         }
         connections.removeAll()
+        connectionTable.update(repeating: nil, count: Self.maxConnections)
         connectionsByQP.removeAll()
         for poller in pollers { poller.receivePool?.discardQueued() }
         pollers.removeAll()

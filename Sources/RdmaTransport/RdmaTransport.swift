@@ -3,9 +3,33 @@ import Logging
 import Target
 import Verbs
 
+// Module RdmaTransport: the NVMe-oF RDMA transport for Target (reference §1, §2).
+//
+// Files, one job each:
+//   RdmaTransport.swift        the public object: listen, start, shutdown; threads
+//   RdmaTransportOptions.swift SPDK-named options, validation, PollMode, errors
+//   ConnectionManager.swift    CM event thread: listeners, CONNECT_REQUEST, CM and
+//                              device async events, the only place CM ids die
+//   ConnectRequestCheck.swift  NVMe-oF RDMA private data → accept parameters or reject status
+//   RdmaPollGroup.swift        one I/O thread: CQ polling, dispatch, backend poll/tick,
+//                              poll/interrupt/adaptive waiting, connection table
+//   DevicePoller.swift         per device: PD + data buffers; per group: CQ, channel, SRQ
+//   RdmaConnection.swift       one queue: request slots, the state machine, send-queue
+//                              accounting, teardown (TransportQueue)
+//   RdmaRequest.swift          request states, the slot struct, intrusive wait lists
+//   ReceiveBufferPool.swift    SQE + page-aligned in-capsule buffers, batched reposts
+//   DataBufferPool.swift       registered data buffers and per-group caches
+//   WorkRequestID.swift        wr_id = kind | connection | slot
+//
+// Threads: the CM thread makes QPs and posts their first receives; the poll
+// group thread registers the connection, calls `PollGroup.addQueue` and
+// `rdma_accept`, and owns it from then on. Teardown: close → QP to error →
+// every posted WR completes (flush) and every slot is free → verbs objects
+// released on the group thread → CM id destroyed on the CM thread. No
+// LAST_WQE_REACHED is awaited (rxe never sends it).
+
 /// The NVMe-oF RDMA transport: RDMA CM listeners, one CM event thread, and
-/// `pollGroupCount` poll-group threads that carry the I/O (reference §2;
-/// docs/RDMA-TRANSPORT.md).
+/// `pollGroupCount` poll-group threads that carry the I/O.
 ///
 /// Control path (init, listen, start, shutdown) from any one thread.
 public final class RdmaTransport {
