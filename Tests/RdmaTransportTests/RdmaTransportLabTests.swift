@@ -213,70 +213,73 @@ struct RdmaTransportLabTests {
 
 /// Malformed commands from a raw host: each gets the status the reference
 /// names, and the transport stays up and leak-free.
-@Suite(.serialized, .enabled(if: RdmaLab.enabled, RdmaLab.skipReason))
-struct RdmaTransportBadInputLabTests {
-    func command(opcode: UInt8, cid: UInt16, sgl: SGLDescriptor) -> SubmissionQueueEntry {
-        var c = SubmissionQueueEntry(opcode: opcode, commandID: cid)
-        c.flags = SubmissionQueueEntry.sglFlags
-        c.dataPointer = sgl
-        return c
-    }
-
-    @Test func badSGLsAndAdminInCapsuleDataGetTheirStatus() throws {
-        let fixture = try RdmaTransportLabTests.Fixture()
-        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
-        let data = host.hostData
-        // Identify with an SGL type the target does not support (Bit Bucket, 0x10).
-        let badType = try host.submit(
-            command(
-                opcode: 0x06, cid: 1, sgl: SGLDescriptor(address: 0, upper: UInt64(0x10) << 56 | 4096)))
-        #expect(badType.commandID == 1)
-        #expect(
-            badType.nvmeStatus.code == 0x11 && badType.nvmeStatus.doNotRetry, "status \(badType.status)")
-        // Get Log Page for 1 MiB: larger than MDTS (128 KiB).
-        let tooLong = try host.submit(
-            command(
-                opcode: 0x02, cid: 2,
-                sgl: .keyed(address: data.address, length: 1 << 20, key: data.rkey, invalidate: false)))
-        #expect(tooLong.nvmeStatus.code == 0x0F, "status \(tooLong.status)")
-        // Set Features with 64 bytes of in-capsule data on the admin queue (no ICD there).
-        let icd = try host.submit(
-            command(opcode: 0x09, cid: 3, sgl: .inCapsule(offset: 0, length: 64)),
-            inCapsule: [UInt8](repeating: 0xAB, count: 64))
-        #expect(icd.nvmeStatus.code == 0x0F || icd.nvmeStatus.code == 0x16, "status \(icd.status)")
-        // Multi-descriptor SGL (Last Segment): not supported with MSDBD 1.
-        let segment = try host.submit(
-            command(opcode: 0x06, cid: 4, sgl: .lastSegment(offset: 0, length: 16)))
-        #expect(segment.nvmeStatus.code == 0x11, "status \(segment.status)")
-        // Not connected yet: a well-formed Identify is a Command Sequence Error.
-        let early = try host.submit(
-            command(
-                opcode: 0x06, cid: 5,
-                sgl: .keyed(address: data.address, length: 4096, key: data.rkey, invalidate: false)))
-        #expect(early.nvmeStatus.code == 0x0C, "status \(early.status)")
-        withExtendedLifetime(host) {}
-        _ = fixture
-    }
-
-    @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
-        let fixture = try RdmaTransportLabTests.Fixture()
-        // Depth 2 and no receive buffers: the target's responses wait in RNR
-        // retry, so the slots stay busy and the third command overflows.
-        let host = try RawNVMeHost(
-            address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
-        for slot in 0..<4 {
-            try host.send(
-                command(
-                    opcode: 0x18, cid: UInt16(slot),
-                    sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+extension RdmaTransportLabTests {
+    /// Nested so it runs serialized with the other lab tests (one port, one device).
+    @Suite struct BadInputLabTests {
+        func command(opcode: UInt8, cid: UInt16, sgl: SGLDescriptor) -> SubmissionQueueEntry {
+            var c = SubmissionQueueEntry(opcode: opcode, commandID: cid)
+            c.flags = SubmissionQueueEntry.sglFlags
+            c.dataPointer = sgl
+            return c
         }
-        #expect(
-            try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
-        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+
+        @Test func badSGLsAndAdminInCapsuleDataGetTheirStatus() throws {
+            let fixture = try RdmaTransportLabTests.Fixture()
+            let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+            let data = host.hostData
+            // Identify with an SGL type the target does not support (Bit Bucket, 0x10).
+            let badType = try host.submit(
+                command(
+                    opcode: 0x06, cid: 1, sgl: SGLDescriptor(address: 0, upper: UInt64(0x10) << 56 | 4096)))
+            #expect(badType.commandID == 1)
+            #expect(
+                badType.nvmeStatus.code == 0x11 && badType.nvmeStatus.doNotRetry, "status \(badType.status)")
+            // Get Log Page for 1 MiB: larger than MDTS (128 KiB).
+            let tooLong = try host.submit(
+                command(
+                    opcode: 0x02, cid: 2,
+                    sgl: .keyed(address: data.address, length: 1 << 20, key: data.rkey, invalidate: false)))
+            #expect(tooLong.nvmeStatus.code == 0x0F, "status \(tooLong.status)")
+            // Set Features with 64 bytes of in-capsule data on the admin queue (no ICD there).
+            let icd = try host.submit(
+                command(opcode: 0x09, cid: 3, sgl: .inCapsule(offset: 0, length: 64)),
+                inCapsule: [UInt8](repeating: 0xAB, count: 64))
+            #expect(icd.nvmeStatus.code == 0x0F || icd.nvmeStatus.code == 0x16, "status \(icd.status)")
+            // Multi-descriptor SGL (Last Segment): not supported with MSDBD 1.
+            let segment = try host.submit(
+                command(opcode: 0x06, cid: 4, sgl: .lastSegment(offset: 0, length: 16)))
+            #expect(segment.nvmeStatus.code == 0x11, "status \(segment.status)")
+            // Not connected yet: a well-formed Identify is a Command Sequence Error.
+            let early = try host.submit(
+                command(
+                    opcode: 0x06, cid: 5,
+                    sgl: .keyed(address: data.address, length: 4096, key: data.rkey, invalidate: false)))
+            #expect(early.nvmeStatus.code == 0x0C, "status \(early.status)")
+            withExtendedLifetime(host) {}
+            _ = fixture
+        }
+
+        @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
+            let fixture = try RdmaTransportLabTests.Fixture()
+            // Depth 2 and no receive buffers: the target's responses wait in RNR
+            // retry, so the slots stay busy and the third command overflows.
+            let host = try RawNVMeHost(
+                address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
+            for slot in 0..<4 {
+                try host.send(
+                    command(
+                        opcode: 0x18, cid: UInt16(slot),
+                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+            }
+            #expect(
+                try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
+            #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        }
     }
+
 }
 
-extension RdmaTransportBadInputLabTests {
+extension RdmaTransportLabTests.BadInputLabTests {
     /// A host that connects (KATO 1 s), then falls silent with its connection
     /// up: keep-alive expiry tears the controller down, the transport
     /// disconnects the queue and frees everything.

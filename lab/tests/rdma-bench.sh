@@ -1,6 +1,6 @@
 #!/bin/sh
 # fio through the kernel initiator: the kernel target (nvmet-rdma on a brd RAM
-# disk) and then this transport (RAM namespace, RdmaTransportBenchLabTests),
+# disk) and then this transport (RAM namespace, RdmaTransportLabTests.BenchLabTests),
 # in the same guest boot, same jobs. Prints "BENCH ..." lines for both.
 #
 #   swift build -c release --build-tests -Xswiftc -enable-testing     # on the host
@@ -46,4 +46,4 @@ nvme disconnect -n "$NQN" >/dev/null
 kernel_target_down "$NQN"
 
 NVMF_RDMA_BENCH=1 NVMF_RDMA_BENCH_MODE=$MODE NVMF_RDMA_BENCH_RUNTIME=$RUNTIME \
-  "$binary" --testing-library swift-testing --filter RdmaTransportBenchLabTests 2>&1 | grep -E "BENCH|✔|✘|passed|failed"
+  "$binary" --testing-library swift-testing --filter BenchLabTests 2>&1 | grep -E "BENCH|✔|✘|passed|failed"
