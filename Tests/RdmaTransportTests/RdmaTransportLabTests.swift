@@ -22,7 +22,9 @@ struct RdmaTransportLabTests {
         let transport: RdmaTransport
         let subsystem: Subsystem
 
-        init(mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true) throws {
+        init(
+            mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil
+        ) throws {
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
             subsystem = try target.addSubsystem(
@@ -40,6 +42,13 @@ struct RdmaTransportLabTests {
             transport = try RdmaTransport(
                 target: target, options: options, pollGroupCount: 2, mode: mode, logger: logger)
             try transport.listen(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+            if let extra = extraListener {
+                try transport.listen(address: extra, port: RdmaTransportLabTests.port)
+                let second = ListenerAddress(
+                    addressFamily: extra.contains(":") ? 2 : 1, address: extra,
+                    serviceID: "\(RdmaTransportLabTests.port)", portID: 2)
+                subsystem.addListener(second)
+            }
             try transport.start()
         }
 
@@ -53,8 +62,7 @@ struct RdmaTransportLabTests {
     /// Connects with the kernel initiator, writes 1 MiB of a pattern with
     /// O_DIRECT, checks the target's RAM holds it, reads it back through the
     /// initiator, disconnects, and checks every connection was torn down.
-    func writeReadBack(_ fixture: Fixture) throws {
-        let address = RdmaLab.address
+    func writeReadBack(_ fixture: Fixture, address: String = RdmaLab.address) throws {
         let discovery = try nvme("discover", "-t", "rdma", "-a", address, "-s", "\(Self.port)")
         #expect(discovery.status == 0, "\(discovery.output)")
         #expect(discovery.output.contains(Self.nqn), "discovery log: \(discovery.output)")
@@ -102,15 +110,35 @@ struct RdmaTransportLabTests {
     }
 
     @Test func kernelInitiatorWritesAndReadsBackAdaptiveSRQ() throws {
+        let before = LiveResources.count
         try writeReadBack(try Fixture(mode: .adaptive))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
     }
 
     @Test func kernelInitiatorWritesAndReadsBackPollNoSRQ() throws {
+        let before = LiveResources.count
         try writeReadBack(try Fixture(mode: .poll, noSRQ: true))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
     }
 
     @Test func kernelInitiatorWritesAndReadsBackInterrupt() throws {
+        let before = LiveResources.count
         try writeReadBack(try Fixture(mode: .interrupt))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
+    }
+
+    /// Two listeners (IPv4 and IPv6 on the same port); the host connects over IPv6.
+    @Test func ipv6ListenerNextToIPv4() throws {
+        let v6 = "fd00::15"
+        let add = try RdmaLab.run(["ip", "-6", "addr", "replace", "\(v6)/64", "dev", "eth0", "nodad"])
+        try #require(add.status == 0, "ip -6 addr: \(add.output)")
+        let fixture = try Fixture(extraListener: v6)
+        let discovery = try nvme("discover", "-t", "rdma", "-a", v6, "-s", "\(Self.port)")
+        #expect(discovery.output.contains(v6), "discovery over IPv6 lists the IPv6 listener: \(discovery.output)")
+        try writeReadBack(fixture, address: v6)
     }
 
     @Test func unknownSubsystemAndDisallowedHostAreRefusedAndTheTargetStaysUp() throws {
