@@ -16,6 +16,7 @@ extension RdmaTransportLabTests {
         static var mode: PollMode {
             PollMode(rawValue: RdmaLab.environment["NVMF_RDMA_BENCH_MODE"] ?? "") ?? .adaptive
         }
+        static var pollGroups: Int { Int(RdmaLab.environment["NVMF_RDMA_BENCH_GROUPS"] ?? "") ?? 2 }
         static var runtime: String { RdmaLab.environment["NVMF_RDMA_BENCH_RUNTIME"] ?? "10" }
 
         /// Runs one fio job; returns (IOPS, mean latency µs) from its terse output.
@@ -38,7 +39,7 @@ extension RdmaTransportLabTests {
         }
 
         @Test func fioAgainstThisTarget() throws {
-            let fixture = try RdmaTransportLabTests.Fixture(mode: Self.mode)
+            let fixture = try RdmaTransportLabTests.Fixture(mode: Self.mode, pollGroups: Self.pollGroups)
             let connect = try RdmaLab.run([
                 "nvme", "connect", "-t", "rdma", "-a", RdmaLab.address, "-s", "\(RdmaTransportLabTests.port)",
                 "-n",

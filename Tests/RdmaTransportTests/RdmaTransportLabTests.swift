@@ -23,7 +23,8 @@ struct RdmaTransportLabTests {
         let subsystem: Subsystem
 
         init(
-            mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil
+            mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil,
+            pollGroups: Int = 2
         ) throws {
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
@@ -40,7 +41,7 @@ struct RdmaTransportLabTests {
             options.maxSRQDepth = 512
             options.noSRQ = noSRQ
             transport = try RdmaTransport(
-                target: target, options: options, pollGroupCount: 2, mode: mode, logger: logger)
+                target: target, options: options, pollGroupCount: pollGroups, mode: mode, logger: logger)
             try transport.listen(address: RdmaLab.address, port: RdmaTransportLabTests.port)
             if let extra = extraListener {
                 try transport.listen(address: extra, port: RdmaTransportLabTests.port)

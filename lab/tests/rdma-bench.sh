@@ -4,7 +4,7 @@
 # in the same guest boot, same jobs. Prints "BENCH ..." lines for both.
 #
 #   swift build -c release --build-tests -Xswiftc -enable-testing     # on the host
-#   lab/run lab/tests/rdma-bench.sh [MODE [TEST_BUNDLE]]              # MODE: poll|interrupt|adaptive
+#   lab/run lab/tests/rdma-bench.sh [MODE [TEST_BUNDLE [GROUPS]]]     # MODE: poll|interrupt|adaptive
 #
 # Without a release test bundle (./test.sh builds only debug) it exits 0 at
 # once: it is a benchmark, not a test.
@@ -45,5 +45,5 @@ done
 nvme disconnect -n "$NQN" >/dev/null
 kernel_target_down "$NQN"
 
-NVMF_RDMA_BENCH=1 NVMF_RDMA_BENCH_MODE=$MODE NVMF_RDMA_BENCH_RUNTIME=$RUNTIME \
+NVMF_RDMA_BENCH=1 NVMF_RDMA_BENCH_MODE=$MODE NVMF_RDMA_BENCH_GROUPS=${3:-2} NVMF_RDMA_BENCH_RUNTIME=$RUNTIME \
   "$binary" --testing-library swift-testing --filter BenchLabTests 2>&1 | grep -E "BENCH|✔|✘|passed|failed"
