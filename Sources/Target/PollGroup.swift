@@ -123,6 +123,21 @@ public final class PollGroup {
         }
     }
 
+    /// Calls `body` with the notification fd of every open backend channel
+    /// that has one (an eventfd for libaio), so a transport that sleeps in
+    /// poll/epoll (interrupt mode) wakes when backend I/O completes.
+    public func forEachNotificationFD(_ body: (Int32) -> Void) {
+        for index in openChannelIndexes {
+            guard let fd = channels[index]?.notificationFD, fd >= 0 else { continue }
+            body(fd)
+        }
+    }
+
+    /// Clears the readiness of every open channel's notification fd (after a wake-up, before `poll()`).
+    public func acknowledgeNotifications() {
+        for index in openChannelIndexes { channels[index]?.acknowledgeNotification() }
+    }
+
     /// Closes every channel (after all queues are gone).
     public func shutdown() {
         for index in openChannelIndexes {

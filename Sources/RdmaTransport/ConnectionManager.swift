@@ -1,0 +1,237 @@
+import CVerbs
+import Glibc
+import Logging
+import NVMe
+import Target
+import Verbs
+
+/// The CM event thread: listeners, CONNECT_REQUEST checks, QP creation,
+/// connection events, device async events, and the final destruction of
+/// CM ids (only this thread destroys ids, so no event can race a destroy).
+final class ConnectionManager {
+    enum Message {
+        /// A poll group released a connection's verbs resources; drop its CM id.
+        case connectionGone(RdmaConnection)
+        case stop
+    }
+
+    let options: RdmaTransportOptions
+    let logger: Logger
+    let eventChannel: EventChannel
+    var groups: [RdmaPollGroup] = []
+    private var listeners: [ConnectionID] = []
+    private var devices: [DeviceResources] = []
+    private var connectionsByID: [UnsafeMutablePointer<rdma_cm_id>: RdmaConnection] = [:]
+    private var connectionsByQP: [UInt32: RdmaConnection] = [:]
+    private var nextGroup = 0
+    private let inboxLock = TransportLock()
+    private var inbox: [Message] = []
+    private let wake = WakeupPipe()
+    private var wakeFD: Int32 { wake.readFD }
+    private var stopping = false
+
+    init(options: RdmaTransportOptions, logger: Logger) throws(VerbsError) {
+        self.options = options
+        self.logger = logger
+        eventChannel = try EventChannel()
+        try eventChannel.setNonBlocking()
+    }
+
+    func post(_ message: Message) {
+        inboxLock.withLock { inbox.append(message) }
+        wake.signal()
+    }
+
+    /// Binds and listens (caller's thread, before or after start: RDMA CM calls are thread-safe).
+    func listen(_ address: SocketAddress) throws(VerbsError) -> ConnectionID {
+        let id = try ConnectionID(channel: eventChannel)
+        try id.bind(to: address)
+        try id.listen(backlog: Int32(clamping: options.acceptorBacklog))
+        inboxLock.withLock { listeners.append(id) }
+        return id
+    }
+
+    // MARK: The loop
+
+    func run() {
+        var fds: [pollfd] = []
+        while true {
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: eventChannel.fileDescriptor, events: Int16(POLLIN), revents: 0))
+            fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
+            for device in devices {
+                fds.append(
+                    pollfd(fd: device.context.asyncEventFileDescriptor, events: Int16(POLLIN), revents: 0))
+            }
+            _ = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 100) }
+            wake.clear()
+            while let event = nextEvent() { handle(event) }
+            for device in devices { handleAsyncEvents(device) }
+            let messages = inboxLock.withLock { () -> [Message] in
+                let m = inbox
+                inbox.removeAll()
+                return m
+            }
+            for message in messages {
+                switch message {
+                case .connectionGone(let connection): forget(connection)
+                case .stop:
+                    stopping = true
+                    let ids = inboxLock.withLock { () -> [ConnectionID] in
+                        let l = listeners
+                        listeners.removeAll()
+                        return l
+                    }
+                    _ = ids
+                }
+            }
+            if stopping && connectionsByID.isEmpty { break }
+        }
+        for device in devices { device.pollers.removeAll() }
+        devices.removeAll()
+    }
+
+    private func nextEvent() -> CMEvent? {
+        do { return try eventChannel.nextEvent() } catch {
+            logger.error("rdma_get_cm_event failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func handle(_ event: CMEvent) {
+        switch event.type {
+        case .connectRequest:
+            connectRequest(event)
+        case .established:
+            logger.debug("connection established")
+        case .disconnected, .timewaitExit, .addressChange, .deviceRemoval, .connectError, .unreachable,
+            .rejected:
+            if let connection = connectionsByID[event.id.pointer] {
+                if event.type != .timewaitExit {
+                    logger.debug("CM event on a queue", metadata: ["event": "\(event.type)"])
+                }
+                connection.group.post(.disconnect(connection))
+            } else if event.type == .addressChange || event.type == .deviceRemoval {
+                logger.warning("CM event on a listener", metadata: ["event": "\(event.type)"])
+            }
+        default:
+            logger.debug("CM event ignored", metadata: ["event": "\(event.type)"])
+        }
+    }
+
+    private func handleAsyncEvents(_ device: DeviceResources) {
+        while let event = try? device.context.nextAsyncEvent() {
+            switch event.type {
+            case IBV_EVENT_QP_FATAL, IBV_EVENT_QP_REQ_ERR, IBV_EVENT_QP_ACCESS_ERR,
+                IBV_EVENT_PATH_MIG_ERR:
+                logger.warning(
+                    "QP async event", metadata: ["event": "\(event.name)", "qp": "\(event.queuePairNumber)"])
+                if let connection = connectionsByQP[event.queuePairNumber] {
+                    connection.group.post(.disconnect(connection))
+                }
+            case IBV_EVENT_QP_LAST_WQE_REACHED, IBV_EVENT_COMM_EST:
+                break
+            default:
+                logger.info("device async event", metadata: ["event": "\(event.name)"])
+            }
+        }
+    }
+
+    // MARK: New connections
+
+    private func connectRequest(_ event: CMEvent) {
+        let id = event.id
+        if stopping {
+            try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+            return
+        }
+        guard let verbs = id.pointer.pointee.verbs else {
+            try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+            return
+        }
+        let device: DeviceResources
+        do {
+            device = try deviceResources(verbs, listener: event.listenID, id: id)
+        } catch {
+            logger.error("cannot set up the RDMA device", metadata: ["error": "\(error)"])
+            try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+            return
+        }
+        let decision = checkConnectRequest(
+            privateData: event.privateData, hostResponderResources: Int(event.initiatorDepth),
+            options: options,
+            deviceReadLimit: device.attributes.maxQueuePairReadAtomicAsInitiator,
+            deviceMaxWorkRequests: device.attributes.maxWorkRequestsPerQueue)
+        switch decision {
+        case .reject(let status):
+            logger.info("rejecting connection", metadata: ["status": "\(status.rawValue)"])
+            try? id.reject(privateData: status.rejectPrivateData)
+        case .accept(let parameters):
+            let groupIndex = nextGroup % groups.count
+            nextGroup &+= 1
+            let group = groups[groupIndex]
+            do {
+                let poller: DevicePoller
+                if let existing = device.pollers[groupIndex] {
+                    poller = existing
+                } else {
+                    poller = try DevicePoller(device: device, options: options)
+                    device.pollers[groupIndex] = poller
+                }
+                let entries = poller.completionEntries(depth: parameters.queueDepth)
+                guard poller.reserve(entries) else {
+                    logger.warning("completion queue full; rejecting connection", metadata: ["group": "\(groupIndex)"])
+                    try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+                    return
+                }
+                let connection: RdmaConnection
+                do {
+                    connection = try RdmaConnection(
+                        group: group, poller: poller, cmID: id, parameters: parameters, logger: logger)
+                } catch {
+                    poller.unreserve(entries)
+                    throw error
+                }
+                connectionsByID[id.pointer] = connection
+                connectionsByQP[connection.queuePairNumber] = connection
+                group.post(.add(connection, poller))
+            } catch {
+                logger.error("cannot create queue pair", metadata: ["error": "\(error)"])
+                try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+            }
+        }
+    }
+
+    private func deviceResources(
+        _ verbs: UnsafeMutablePointer<ibv_context>, listener: ConnectionID?, id: ConnectionID
+    ) throws(VerbsError) -> DeviceResources {
+        if let known = devices.first(where: { $0.key == verbs }) { return known }
+        // Prefer the listener's view of the context: a context borrowed from a
+        // connection id keeps that id alive as long as the device resources.
+        let context = listener?.deviceContext ?? id.deviceContext
+        guard let context else { throw VerbsError(verb: "rdma_cm_id.verbs", errno: ENODEV) }
+        let device = try DeviceResources(
+            context: context, options: options, pollGroupCount: groups.count)
+        devices.append(device)
+        logger.info(
+            "RDMA device ready",
+            metadata: [
+                "device": "\(context.name)", "buffers": "\(options.numSharedBuffers)",
+                "bufferSize": "\(options.dataBufferSize)",
+            ])
+        return device
+    }
+
+    private func forget(_ connection: RdmaConnection) {
+        if let id = connection.cmID {
+            connectionsByID[id.pointer] = nil
+        }
+        if connectionsByQP[connection.queuePairNumber] === connection {
+            connectionsByQP[connection.queuePairNumber] = nil
+        }
+        connection.cmID = nil
+    }
+
+    /// Connections the CM thread still tracks (tests).
+    var connectionCount: Int { connectionsByID.count }
+}

@@ -1,0 +1,132 @@
+import Glibc
+import Verbs
+
+/// A mutex for control-path state shared between the CM thread and poll
+/// groups (buffer pool refills, inboxes). Never taken per I/O except when a
+/// poll group's buffer cache runs dry or overflows.
+final class TransportLock {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always)
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
+
+/// The registered data buffers of one device: one memory region carved into
+/// `count` buffers of `bufferSize` bytes, handed out by index.
+///
+/// Keyed transfers (RDMA READ targets, RDMA WRITE sources) and the block
+/// device use the very same bytes, so no payload is copied. Poll groups take
+/// and return buffers in batches through their `DataBufferCache`; the lock
+/// here is taken once per batch, not per request.
+final class DataBufferPool {
+    let region: MemoryRegion
+    let bufferSize: Int
+    let count: Int
+    private let lock = TransportLock()
+    private var free: [Int32]
+
+    init(protectionDomain: ProtectionDomain, count: Int, bufferSize: Int) throws(VerbsError) {
+        region = try protectionDomain.allocateRegion(byteCount: count * bufferSize, access: .all)
+        self.bufferSize = bufferSize
+        self.count = count
+        free = (0..<Int32(count)).reversed().map { $0 }
+    }
+
+    /// Moves up to `wanted` free indexes into `cache`; returns how many.
+    func take(_ wanted: Int, into cache: DataBufferCache) -> Int {
+        lock.withLock {
+            var moved = 0
+            while moved < wanted, let index = free.popLast() {
+                cache.push(index)
+                moved += 1
+            }
+            return moved
+        }
+    }
+
+    /// Returns `n` indexes from the top of `cache`.
+    func give(_ n: Int, from cache: DataBufferCache) {
+        lock.withLock {
+            for _ in 0..<n {
+                guard let index = cache.pop() else { break }
+                free.append(index)
+            }
+        }
+    }
+
+    /// Buffers not held by any cache or request (for leak checks).
+    var freeCount: Int { lock.withLock { free.count } }
+
+    /// Address of buffer `index`.
+    @inline(__always)
+    func address(_ index: Int32) -> UnsafeMutableRawPointer {
+        region.bytes.baseAddress! + (Int(index) &* bufferSize)
+    }
+}
+
+/// One poll group's stash of buffer indexes from a `DataBufferPool`.
+///
+/// Preallocated to twice the cache size: `get` refills half of it when
+/// empty, `put` returns half when full, so the pool lock is amortised.
+final class DataBufferCache {
+    let pool: DataBufferPool
+    let batch: Int
+    private let storage: UnsafeMutablePointer<Int32>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(pool: DataBufferPool, cacheSize: Int) {
+        self.pool = pool
+        batch = max(cacheSize, 1)
+        capacity = batch * 2
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        if count > 0 { pool.give(count, from: self) }
+        storage.deallocate()
+    }
+
+    @inline(__always)
+    fileprivate func push(_ index: Int32) {
+        storage[count] = index
+        count &+= 1
+    }
+
+    @inline(__always)
+    fileprivate func pop() -> Int32? {
+        guard count > 0 else { return nil }
+        count &-= 1
+        return storage[count]
+    }
+
+    /// A free buffer index, or nil when the whole pool is in use.
+    @inline(__always)
+    func get() -> Int32? {
+        if count == 0, pool.take(batch, into: self) == 0 { return nil }
+        return pop()
+    }
+
+    @inline(__always)
+    func put(_ index: Int32) {
+        if count == capacity { pool.give(batch, from: self) }
+        push(index)
+    }
+
+    /// Returns everything to the pool (shutdown).
+    func drain() { pool.give(count, from: self) }
+}

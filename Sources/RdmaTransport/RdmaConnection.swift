@@ -1,0 +1,462 @@
+import Backends
+import CVerbs
+import Logging
+import NVMe
+import Target
+import Verbs
+
+/// One NVMe queue over one RDMA connection: its QP, request slots, response
+/// buffers and send-queue accounting. Implements the Target's `TransportQueue`.
+///
+/// Everything except `disconnect()` runs on the owning poll group's thread.
+final class RdmaConnection: TransportQueue {
+    unowned(unsafe) let group: RdmaPollGroup
+    unowned(unsafe) let poller: DevicePoller
+    let parameters: AcceptParameters
+    let logger: Logger
+    /// Owned by the CM thread: it destroys the id once the group reports the connection gone.
+    var cmID: ConnectionID?
+    var queuePair: QueuePair?
+    /// Receive buffers: the poller's SRQ pool, or this connection's own pool (`no_srq`).
+    unowned(unsafe) var receivePool: ReceiveBufferPool
+    let ownReceivePool: ReceiveBufferPool?
+    var targetQueue: TargetQueue?
+    /// Index in the group's connection table (in send `wr_id`s).
+    var index = -1
+    let queuePairNumber: UInt32
+
+    let depth: Int
+    let requests: UnsafeMutablePointer<RdmaRequest>
+    let freeSlots: UnsafeMutablePointer<Int32>
+    var freeCount: Int
+    /// Per slot: [0] RDMA READ or WRITE, [1] response SEND.
+    let workRequests: UnsafeMutablePointer<SendWorkRequest>
+    let sges: UnsafeMutablePointer<ibv_sge>
+    /// 16-byte CQEs, one per slot.
+    let responses: MemoryRegion
+
+    let maxSendWorkRequests: Int
+    var sendDepth = 0
+    var readsInFlight = 0
+    var submissionQueueHead: UInt16 = 0
+    var waitingBuffer = RequestList()
+    var waitingTransfer = RequestList()
+    var waitingResponse = RequestList()
+
+    /// The connection is going away: nothing more is sent; slots drain.
+    var isClosing = false
+    /// Resources released; only the CM id is left for the CM thread.
+    var isDestroyed = false
+    /// `transportDidDisconnect` has run: the Target sends no more work.
+    var targetNotified = false
+
+    init(
+        group: RdmaPollGroup, poller: DevicePoller, cmID: ConnectionID, parameters: AcceptParameters,
+        logger: Logger
+    ) throws(VerbsError) {
+        self.group = group
+        self.poller = poller
+        self.cmID = cmID
+        self.parameters = parameters
+        self.logger = logger
+        depth = parameters.queueDepth
+        // Each request needs at most two send WRs at once (READ or WRITE, then SEND).
+        let sendWRs = depth * 2 + 1
+        var own: ReceiveBufferPool? = nil
+        if poller.sharedReceiveQueue == nil {
+            own = try ReceiveBufferPool(
+                protectionDomain: poller.device.protectionDomain, count: depth,
+                inCapsuleDataSize: parameters.inCapsuleDataSize, sharedReceiveQueue: nil)
+        }
+        ownReceivePool = own
+        receivePool = own ?? poller.receivePool!
+        let qp = try QueuePair(
+            connection: cmID, protectionDomain: poller.device.protectionDomain,
+            sendCompletionQueue: poller.completionQueue, receiveCompletionQueue: poller.completionQueue,
+            sharedReceiveQueue: poller.sharedReceiveQueue,
+            capabilities: QueuePairCapabilities(
+                maxSendWorkRequests: sendWRs, maxReceiveWorkRequests: own == nil ? 0 : depth,
+                maxSendSGEs: 1,
+                maxReceiveSGEs: 2))
+        queuePair = qp
+        queuePairNumber = qp.number
+        maxSendWorkRequests = sendWRs
+        responses = try poller.device.protectionDomain.allocateRegion(
+            byteCount: depth * 16, access: [.localWrite])
+        requests = .allocate(capacity: depth)
+        requests.initialize(repeating: RdmaRequest(), count: depth)
+        freeSlots = .allocate(capacity: depth)
+        for slot in 0..<depth { freeSlots[slot] = Int32(depth - 1 - slot) }
+        freeCount = depth
+        workRequests = .allocate(capacity: depth * 2)
+        workRequests.initialize(repeating: SendWorkRequest(), count: depth * 2)
+        sges = .allocate(capacity: depth * 2)
+        sges.initialize(repeating: ibv_sge(), count: depth * 2)
+        if let own {
+            own.queuePair = qp
+            try own.postAll()
+        }
+    }
+
+    deinit {
+        requests.deallocate()
+        freeSlots.deallocate()
+        workRequests.deallocate()
+        sges.deallocate()
+    }
+
+    // MARK: TransportQueue
+
+    func completeRequest(slot: UInt32, result: CommandResult) {
+        let s = Int(slot)
+        guard s < depth, requests[s].state == .executing else {
+            logger.error("completeRequest for a slot not executing", metadata: ["slot": "\(slot)"])
+            return
+        }
+        requests[s].result = result
+        requests[s].state = .executed
+        process(s)
+    }
+
+    func disconnect() { group.post(.disconnect(self)) }
+
+    // MARK: Arrival
+
+    /// A command capsule arrived in receive buffer `receiveIndex`.
+    @inline(__always)
+    func commandArrived(receiveIndex: Int, byteLength: Int) {
+        guard !isClosing else {
+            recycleReceive(receiveIndex)
+            return
+        }
+        guard freeCount > 0 else {
+            // More commands than the queue depth: the host broke flow control.
+            recycleReceive(receiveIndex)
+            logger.warning(
+                "host exceeded its queue depth; disconnecting", metadata: ["depth": "\(depth)"])
+            close()
+            return
+        }
+        freeCount &-= 1
+        let slot = Int(freeSlots[freeCount])
+        let r = requests + slot
+        r.pointee.state = .new
+        r.pointee.receiveIndex = Int32(truncatingIfNeeded: receiveIndex)
+        r.pointee.bufferIndex = -1
+        r.pointee.command = SubmissionQueueEntry(bytes: receivePool.command(receiveIndex))
+        r.pointee.inCapsuleLength = min(max(byteLength &- 64, 0), parameters.inCapsuleDataSize)
+        r.pointee.sendWorkRequests = 0
+        submissionQueueHead = submissionQueueHead &+ 1
+        if Int(submissionQueueHead) >= depth { submissionQueueHead = 0 }
+        process(slot)
+    }
+
+    // MARK: The state machine
+
+    /// Moves request `slot` forward until it has to wait.
+    func process(_ slot: Int) {
+        let r = requests + slot
+        while true {
+            switch r.pointee.state {
+            case .free, .transferringHostToController, .executing, .completing:
+                return
+            case .new:
+                guard let queue = targetQueue else {
+                    release(slot)
+                    return
+                }
+                let plan = queue.plan(r.pointee.command, inCapsuleDataLength: r.pointee.inCapsuleLength)
+                r.pointee.plan = plan
+                if !plan.status.isSuccess {
+                    r.pointee.result = .failure(plan.status)
+                    r.pointee.state = .executed
+                } else if plan.direction == .none || plan.length == 0 || plan.kind == .inCapsule {
+                    r.pointee.state = .readyToExecute
+                } else {
+                    r.pointee.state = .needBuffer
+                }
+            case .needBuffer:
+                guard let buffer = poller.bufferCache.get() else {
+                    waitingBuffer.append(Int32(slot), requests)
+                    return
+                }
+                r.pointee.bufferIndex = buffer
+                r.pointee.state =
+                    r.pointee.plan.direction == .hostToController ? .transferPending : .readyToExecute
+            case .transferPending:
+                guard readsInFlight < parameters.readDepth, sendDepth < maxSendWorkRequests else {
+                    waitingTransfer.append(Int32(slot), requests)
+                    return
+                }
+                if !postRead(slot) { return }
+                r.pointee.state = .transferringHostToController
+            case .readyToExecute:
+                guard let queue = targetQueue else {
+                    release(slot)
+                    return
+                }
+                r.pointee.state = .executing
+                switch queue.execute(r.pointee.command, data: dataBuffer(slot), slot: UInt32(slot)) {
+                case .completed(let result):
+                    r.pointee.result = result
+                    r.pointee.state = .executed
+                case .pending:
+                    return
+                }
+            case .executed:
+                if isClosing {
+                    release(slot)
+                    return
+                }
+                r.pointee.state = .responsePending
+            case .responsePending:
+                let writes = responseWriteLength(slot) > 0 ? 2 : 1
+                guard sendDepth &+ writes <= maxSendWorkRequests else {
+                    waitingResponse.append(Int32(slot), requests)
+                    return
+                }
+                postResponse(slot)
+                return
+            }
+        }
+    }
+
+    /// The bytes `execute` works on.
+    @inline(__always)
+    func dataBuffer(_ slot: Int) -> IOBuffer {
+        let r = requests[slot]
+        if r.plan.direction == .none || r.plan.length == 0 { return .empty }
+        if r.plan.kind == .inCapsule {
+            return IOBuffer(
+                baseAddress: receivePool.inCapsuleData(Int(r.receiveIndex)) + r.plan.inCapsuleOffset,
+                count: r.plan.length)
+        }
+        return IOBuffer(baseAddress: poller.dataPool.address(r.bufferIndex), count: r.plan.length)
+    }
+
+    /// Bytes to RDMA WRITE before the CQE.
+    @inline(__always)
+    func responseWriteLength(_ slot: Int) -> Int {
+        let r = requests[slot]
+        guard r.plan.direction == .controllerToHost, r.bufferIndex >= 0, r.result.status.isSuccess
+        else { return 0 }
+        return min(max(r.result.bytesToHost, 0), r.plan.length)
+    }
+
+    /// Posts the RDMA READ of the host's data into the request's buffer.
+    @inline(__always)
+    func postRead(_ slot: Int) -> Bool {
+        let r = requests + slot
+        let sgl = r.pointee.command.dataPointer
+        let wr = workRequests + slot &* 2
+        let sge = sges + slot &* 2
+        sge.pointee = ibv_sge(
+            addr: UInt64(UInt(bitPattern: poller.dataPool.address(r.pointee.bufferIndex))),
+            length: UInt32(truncatingIfNeeded: r.pointee.plan.length), lkey: poller.dataPool.region.lkey)
+        let id = WorkRequestID(kind: .read, connection: index, index: slot).rawValue
+        wr.pointee.set(
+            id: id, opcode: .rdmaRead, sges: sge, sgeCount: 1, flags: .signaled,
+            remote: RemoteAddress(address: sgl.address, rkey: sgl.key))
+        wr.pointee.raw.next = nil
+        do {
+            try queuePair!.postSend(chain: wr)
+        } catch {
+            logger.error("RDMA READ post failed", metadata: ["error": "\(error)"])
+            r.pointee.state = .executed
+            r.pointee.result = .failure(.dataTransferError)
+            close()
+            release(slot)
+            return false
+        }
+        sendDepth &+= 1
+        readsInFlight &+= 1
+        r.pointee.sendWorkRequests = 1
+        return true
+    }
+
+    /// Hands the capsule's receive buffer back, then posts [RDMA WRITE] + SEND(CQE) in one chain.
+    @inline(__always)
+    func postResponse(_ slot: Int) {
+        let r = requests + slot
+        recycleReceive(slot: slot)
+        let cqe = responses.bytes.baseAddress! + (slot &* 16)
+        let head: UInt16 = targetQueue?.disablesSQFlowControl == true ? 0xFFFF : submissionQueueHead
+        CompletionQueueEntry(
+            dword0: r.pointee.result.dword0, dword1: r.pointee.result.dword1, submissionQueueHead: head,
+            submissionQueueID: targetQueue?.queueID ?? 0, commandID: r.pointee.command.commandID,
+            status: r.pointee.result.status.rawValue
+        ).write(to: cqe)
+        let writeLength = responseWriteLength(slot)
+        let wr = workRequests + slot &* 2
+        let sge = sges + slot &* 2
+        let sgl = r.pointee.command.dataPointer
+        var invalidate: UInt32? = nil
+        if case .keyed(invalidate: true) = r.pointee.plan.kind { invalidate = sgl.key }
+        sge[1] = ibv_sge(
+            addr: responses.address &+ UInt64(slot &* 16), length: 16, lkey: responses.lkey)
+        let sendID = WorkRequestID(kind: .send, connection: index, index: slot).rawValue
+        if let key = invalidate {
+            wr[1].set(
+                id: sendID, opcode: .sendWithInvalidate, sges: sge + 1, sgeCount: 1, flags: .signaled,
+                invalidateRKey: key)
+        } else {
+            wr[1].set(id: sendID, opcode: .send, sges: sge + 1, sgeCount: 1, flags: .signaled)
+        }
+        wr[1].raw.next = nil
+        if writeLength > 0 {
+            sge[0] = ibv_sge(
+                addr: UInt64(UInt(bitPattern: poller.dataPool.address(r.pointee.bufferIndex))),
+                length: UInt32(truncatingIfNeeded: writeLength), lkey: poller.dataPool.region.lkey)
+            wr[0].set(
+                id: WorkRequestID(kind: .write, connection: index, index: slot).rawValue,
+                opcode: .rdmaWrite,
+                sges: sge, sgeCount: 1, flags: [],
+                remote: RemoteAddress(address: sgl.address, rkey: sgl.key))
+            wr[0].raw.next = UnsafeMutableRawPointer(wr + 1).assumingMemoryBound(to: ibv_send_wr.self)
+        }
+        let count: Int32 = writeLength > 0 ? 2 : 1
+        do {
+            try queuePair!.postSend(chain: writeLength > 0 ? wr : wr + 1)
+        } catch {
+            logger.error("response post failed", metadata: ["error": "\(error)"])
+            close()
+            release(slot)
+            return
+        }
+        sendDepth &+= Int(count)
+        r.pointee.sendWorkRequests = count
+        r.pointee.state = .completing
+    }
+
+    // MARK: Completions
+
+    /// A SEND, READ or WRITE of request `slot` completed.
+    @inline(__always)
+    func sendQueueCompleted(kind: WorkRequestID.Kind, slot: Int, success: Bool) {
+        guard slot < depth else { return }
+        let r = requests + slot
+        switch kind {
+        case .read:
+            sendDepth &-= 1
+            readsInFlight &-= 1
+            r.pointee.sendWorkRequests = 0
+            if success && !isClosing {
+                r.pointee.state = .readyToExecute
+                process(slot)
+            } else {
+                if !success { close() }
+                release(slot)
+            }
+        case .write:
+            // Only failed WRITEs complete on their own (they are unsignaled).
+            sendDepth &-= 1
+            r.pointee.sendWorkRequests &-= 1
+            close()
+        case .send:
+            sendDepth &-= Int(r.pointee.sendWorkRequests)
+            r.pointee.sendWorkRequests = 0
+            if !success { close() }
+            release(slot)
+        case .receive:
+            return
+        }
+        servePending()
+    }
+
+    var hasWaiting: Bool {
+        !waitingBuffer.isEmpty || !waitingTransfer.isEmpty || !waitingResponse.isEmpty
+    }
+
+    /// Retries requests waiting for send-queue room, read depth or buffers (in that order).
+    @inline(__always)
+    func servePending() {
+        while !waitingResponse.isEmpty, sendDepth &+ 2 <= maxSendWorkRequests,
+            let slot = waitingResponse.popFirst(requests)
+        {
+            process(Int(slot))
+        }
+        while !waitingTransfer.isEmpty, readsInFlight < parameters.readDepth,
+            sendDepth < maxSendWorkRequests,
+            let slot = waitingTransfer.popFirst(requests)
+        {
+            process(Int(slot))
+        }
+        while !waitingBuffer.isEmpty, poller.bufferCache.count > 0 || poller.dataPool.freeCount > 0,
+            let slot = waitingBuffer.popFirst(requests)
+        {
+            process(Int(slot))
+            if requests[Int(slot)].state == .needBuffer { break }
+        }
+    }
+
+    /// Gives the capsule's receive buffer back to its receive queue (once).
+    @inline(__always)
+    func recycleReceive(slot: Int) {
+        let index = requests[slot].receiveIndex
+        guard index >= 0 else { return }
+        requests[slot].receiveIndex = -1
+        recycleReceive(Int(index))
+    }
+
+    @inline(__always)
+    func recycleReceive(_ index: Int) {
+        // A closing connection's own receive queue is dead; the SRQ lives on.
+        if ownReceivePool != nil && isClosing { return }
+        receivePool.repost(index)
+    }
+
+    /// Frees slot `slot`: its buffers go back, the slot to the free stack.
+    func release(_ slot: Int) {
+        let r = requests + slot
+        guard r.pointee.state != .free else { return }
+        recycleReceive(slot: slot)
+        if r.pointee.bufferIndex >= 0 {
+            poller.bufferCache.put(r.pointee.bufferIndex)
+            r.pointee.bufferIndex = -1
+        }
+        r.pointee.state = .free
+        freeSlots[freeCount] = Int32(slot)
+        freeCount &+= 1
+        if isClosing { group.checkDrained(self) }
+    }
+
+    // MARK: Teardown
+
+    /// Starts closing: the QP goes to error (flushing posted WRs), waiting
+    /// requests are dropped, the Target is told. Destruction follows when
+    /// every WR has completed and every slot is free (`isDrained`); no
+    /// LAST_WQE_REACHED is awaited, since rxe never sends it.
+    func close() {
+        guard !isClosing else { return }
+        isClosing = true
+        logger.debug(
+            "closing connection", metadata: ["qp": "\(queuePairNumber)", "qid": "\(parameters.queueID)"])
+        try? cmID?.disconnect()
+        try? queuePair?.moveToError()
+        for list in [waitingBuffer, waitingTransfer, waitingResponse] {
+            var l = list
+            while let slot = l.popFirst(requests) { release(Int(slot)) }
+        }
+        waitingBuffer = RequestList()
+        waitingTransfer = RequestList()
+        waitingResponse = RequestList()
+        // Reposts already queued for a dead private receive queue go nowhere.
+        ownReceivePool?.discardQueued()
+        targetQueue?.transportDidDisconnect()
+        targetNotified = true
+        group.checkDrained(self)
+    }
+
+    /// True when nothing of this connection is in flight on the device or in the Target.
+    var isDrained: Bool { isClosing && targetNotified && sendDepth == 0 && freeCount == depth }
+
+    /// Releases the verbs resources (the CM id stays for the CM thread).
+    func destroy() {
+        guard !isDestroyed else { return }
+        isDestroyed = true
+        poller.unreserve(poller.completionEntries(depth: depth))
+        targetQueue = nil
+        queuePair = nil
+        ownReceivePool?.queuePair = nil
+    }
+}

@@ -1,0 +1,330 @@
+import CVerbs
+import Glibc
+import Logging
+import NVMe
+import Target
+import Verbs
+
+/// One I/O thread of the transport: it owns the Target `PollGroup`, one
+/// `DevicePoller` per device, and its connections, and runs the poll loop:
+/// CQs → request state machines → backend `poll()` → receive reposts →
+/// `tick` every few ms → sleep, per `PollMode`.
+///
+/// Other threads talk to it only through `post(_:)` (a locked inbox plus an
+/// eventfd that wakes it from epoll).
+final class RdmaPollGroup {
+    enum Message {
+        /// A new connection (QP made and receives posted by the CM thread): register, then accept.
+        case add(RdmaConnection, DevicePoller)
+        /// Close this connection (CM event, the Target's request, a QP async event).
+        case disconnect(RdmaConnection)
+        /// Close everything and leave the loop once drained.
+        case stop
+    }
+
+    let index: Int
+    let targetGroup: PollGroup
+    let options: RdmaTransportOptions
+    let mode: PollMode
+    let logger: Logger
+    unowned(unsafe) let manager: ConnectionManager
+
+    private var pollers: [DevicePoller] = []
+    private var connections: ContiguousArray<RdmaConnection?> = []
+    /// The same connections, unretained, for the completion path: looking one
+    /// up by `wr_id` costs a load, no retain/release. Owned by `connections`.
+    private let connectionTable: UnsafeMutablePointer<Unmanaged<RdmaConnection>?>
+    static let maxConnections = 4096
+    private var freeConnectionIndexes: [Int] = []
+    private var connectionsByQP: [UInt32: Int] = [:]
+    private var liveConnections = 0
+
+    private let inboxLock = TransportLock()
+    private var inbox: [Message] = []
+    private var inboxSpare: [Message] = []
+    private let wake = WakeupPipe()
+    private var wakeFD: Int32 { wake.readFD }
+    private var stopping = false
+    private var stopDeadline: UInt64 = 0
+    private var pollFDs: ContiguousArray<pollfd> = []
+
+    /// Milliseconds between `tick`s (keep-alive, AEN delivery, inbox).
+    static let tickInterval: UInt64 = 5
+    /// Adaptive mode: busy-poll this long after the last completion before sleeping.
+    static let adaptiveWindowNanoseconds: UInt64 = 200_000
+
+    init(
+        index: Int, target: NVMfTarget, options: RdmaTransportOptions, mode: PollMode, logger: Logger,
+        manager: ConnectionManager
+    ) {
+        self.index = index
+        self.targetGroup = target.makePollGroup()
+        self.options = options
+        self.mode = mode
+        self.logger = logger
+        self.manager = manager
+        connectionTable = .allocate(capacity: Self.maxConnections)
+        connectionTable.initialize(repeating: nil, count: Self.maxConnections)
+        inbox.reserveCapacity(64)
+        inboxSpare.reserveCapacity(64)
+        pollFDs.reserveCapacity(64)
+    }
+
+    deinit { connectionTable.deallocate() }
+
+    /// Queues a message for the group's thread (any thread).
+    func post(_ message: Message) {
+        inboxLock.withLock { inbox.append(message) }
+        wake.signal()
+    }
+
+    // MARK: The loop
+
+    func run() {
+        var lastTick = monotonicNanoseconds()
+        var lastWork = lastTick
+        var spins = 0
+        while true {
+            var work = 0
+            for poller in pollers { work &+= pollCompletions(poller) }
+            work &+= targetGroup.poll()
+            for poller in pollers { flushReceives(poller) }
+            spins &+= 1
+            if work > 0 || spins >= 64 {
+                spins = 0
+                let now = monotonicNanoseconds()
+                if work > 0 { lastWork = now }
+                if now &- lastTick >= Self.tickInterval * 1_000_000 {
+                    lastTick = now
+                    drainInbox()
+                    targetGroup.tick(now: now / 1_000_000)
+                    retryWaiting()
+                    if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
+                }
+                if work == 0 && mode != .poll
+                    && (mode == .interrupt || now &- lastWork > Self.adaptiveWindowNanoseconds)
+                {
+                    let remaining =
+                        Self.tickInterval * 1_000_000 &- min(now &- lastTick, Self.tickInterval * 1_000_000)
+                    sleep(timeoutMilliseconds: Int32(remaining / 1_000_000) + 1)
+                }
+            }
+        }
+        shutdownResources()
+    }
+
+    /// Polls one CQ and dispatches each completion; returns how many.
+    @inline(__always)
+    func pollCompletions(_ poller: DevicePoller) -> Int {
+        let buffer = poller.completions.completions
+        let n: Int
+        do {
+            n = try poller.completionQueue.poll(into: buffer)
+        } catch {
+            logger.error("ibv_poll_cq failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        for i in 0..<n {
+            let wc = buffer[i]
+            let id = WorkRequestID(rawValue: wc.workRequestID)
+            guard let kind = id.kind else { continue }
+            if kind == .receive {
+                receiveCompleted(poller, wc, id)
+            } else {
+                let c = id.connection
+                guard c < Self.maxConnections, let entry = connectionTable[c] else { continue }
+                entry._withUnsafeGuaranteedRef { connection in
+                    if !wc.isSuccess && wc.status != .flushError {
+                        logger.warning(
+                            "work request failed",
+                            metadata: ["status": "\(wc.status)", "qp": "\(connection.queuePairNumber)"])
+                    }
+                    connection.sendQueueCompleted(kind: kind, slot: id.index, success: wc.isSuccess)
+                }
+            }
+        }
+        return n
+    }
+
+    @inline(__always)
+    func receiveCompleted(_ poller: DevicePoller, _ wc: WorkCompletion, _ id: WorkRequestID) {
+        let entry = connectionsByQP[wc.queuePairNumber].flatMap { connectionTable[$0] }
+        if let pool = poller.receivePool {
+            pool.received()
+            guard wc.isSuccess else { return }
+            guard let entry, id.index < pool.count else {
+                // A receive for a QP already gone: the buffer goes back to the SRQ.
+                if id.index < pool.count { pool.repost(id.index) }
+                return
+            }
+            entry._withUnsafeGuaranteedRef {
+                $0.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            }
+        } else {
+            guard let entry else { return }
+            entry._withUnsafeGuaranteedRef { connection in
+                guard let pool = connection.ownReceivePool else { return }
+                pool.received()
+                guard wc.isSuccess, id.index < pool.count else { return }
+                connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
+            }
+        }
+    }
+
+    @inline(__always)
+    func flushReceives(_ poller: DevicePoller) {
+        if let pool = poller.receivePool {
+            do { try pool.flush() } catch {
+                logger.error("SRQ receive post failed", metadata: ["error": "\(error)"])
+            }
+        }
+        // Per-connection receive queues (no_srq) are flushed connection by connection.
+        if poller.receivePool == nil {
+            for case let connection? in connections where connection.poller === poller {
+                guard let pool = connection.ownReceivePool, !connection.isClosing else { continue }
+                do { try pool.flush() } catch { connection.close() }
+            }
+        }
+    }
+
+    /// Requests waiting for buffers freed by another connection get another try.
+    private func retryWaiting() {
+        for case let connection? in connections where !connection.isClosing && connection.hasWaiting {
+            connection.servePending()
+        }
+    }
+
+    // MARK: Sleeping
+
+    /// Arms every CQ and sleeps until a completion, a backend eventfd, a message or the timeout.
+    func sleep(timeoutMilliseconds: Int32) {
+        for poller in pollers {
+            do { try poller.completionQueue.requestNotification() } catch { return }
+        }
+        // A completion that landed before arming raises no event: look once more.
+        for poller in pollers where pollCompletions(poller) > 0 { return }
+        pollFDs.removeAll(keepingCapacity: true)
+        pollFDs.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
+        for poller in pollers {
+            pollFDs.append(pollfd(fd: poller.channel.fileDescriptor, events: Int16(POLLIN), revents: 0))
+        }
+        targetGroup.forEachNotificationFD { fd in
+            pollFDs.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
+        let rc = pollFDs.withUnsafeMutableBufferPointer {
+            poll($0.baseAddress, nfds_t($0.count), timeoutMilliseconds)
+        }
+        guard rc > 0 else { return }
+        if pollFDs[0].revents != 0 {
+            wake.clear()
+            drainInbox()
+        }
+        for poller in pollers {
+            while (try? poller.channel.nextEvent()) != nil {}
+            poller.completionQueue.acknowledgeEvents()
+        }
+        targetGroup.acknowledgeNotifications()
+    }
+
+    // MARK: Control messages
+
+    func drainInbox() {
+        inboxLock.withLock { swap(&inbox, &inboxSpare) }
+        guard !inboxSpare.isEmpty else { return }
+        for message in inboxSpare {
+            switch message {
+            case .add(let connection, let poller): install(connection, poller)
+            case .disconnect(let connection): if !connection.isDestroyed { connection.close() }
+            case .stop:
+                stopping = true
+                stopDeadline = monotonicNanoseconds() / 1_000_000 + 10_000
+                for case let connection? in connections { connection.close() }
+            }
+        }
+        inboxSpare.removeAll(keepingCapacity: true)
+    }
+
+    private func install(_ connection: RdmaConnection, _ poller: DevicePoller) {
+        if !pollers.contains(where: { $0 === poller }) { pollers.append(poller) }
+        let slot: Int
+        if let free = freeConnectionIndexes.popLast() {
+            slot = free
+        } else {
+            slot = connections.count
+            connections.append(nil)
+        }
+        connection.index = slot
+        connections[slot] = connection
+        if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
+        connectionsByQP[connection.queuePairNumber] = slot
+        liveConnections += 1
+        if stopping || slot >= Self.maxConnections {
+            try? connection.cmID?.reject(privateData: RDMARejectStatusNoResources.bytes)
+            connection.close()
+            return
+        }
+        do {
+            connection.targetQueue = try targetGroup.addQueue(
+                transport: connection, options: options.transportOptions, slotCount: connection.depth)
+            try connection.cmID?.accept(
+                privateData: connection.parameters.acceptPrivateData,
+                initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0)
+            logger.info(
+                "accepted queue",
+                metadata: [
+                    "qid": "\(connection.parameters.queueID)", "depth": "\(connection.depth)",
+                    "readDepth": "\(connection.parameters.readDepth)", "group": "\(index)",
+                ])
+        } catch {
+            logger.error("cannot accept connection", metadata: ["error": "\(error)"])
+            try? connection.cmID?.reject(privateData: RDMARejectStatusNoResources.bytes)
+            connection.close()
+        }
+    }
+
+    /// Destroys a closed connection once nothing of it is in flight.
+    func checkDrained(_ connection: RdmaConnection) {
+        guard connection.isDrained, !connection.isDestroyed, connection.index >= 0 else { return }
+        connection.destroy()
+        let slot = connection.index
+        if slot < connections.count, connections[slot] === connection {
+            if slot < Self.maxConnections { connectionTable[slot] = nil }
+            connections[slot] = nil
+            freeConnectionIndexes.append(slot)
+            liveConnections -= 1
+        }
+        if connectionsByQP[connection.queuePairNumber] == slot {
+            connectionsByQP[connection.queuePairNumber] = nil
+        }
+        manager.post(.connectionGone(connection))
+    }
+
+    private func shutdownResources() {
+        for case let connection? in connections {
+            connection.destroy()
+            manager.post(.connectionGone(connection))
+        }
+        connections.removeAll()
+        connectionTable.update(repeating: nil, count: Self.maxConnections)
+        connectionsByQP.removeAll()
+        for poller in pollers { poller.receivePool?.discardQueued() }
+        pollers.removeAll()
+        targetGroup.shutdown()
+    }
+
+    /// Connections on this group (tests, stats).
+    var connectionCount: Int { liveConnections }
+}
+
+/// NO_RESOURCES reject data, built once.
+enum RDMARejectStatusNoResources {
+    static let bytes = RDMARejectStatus.noResources.rejectPrivateData
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (vDSO: no system call).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,339 @@
+import Foundation
+import Logging
+import NVMe
+import Target
+import Testing
+import Verbs
+
+@testable import RdmaTransport
+
+/// End-to-end over Soft-RoCE in the lab guest: an in-process target with a
+/// RAM namespace behind `RdmaTransport`, driven by the Linux kernel initiator
+/// (nvme-cli) and by a raw RDMA CM initiator for bad connect requests.
+@Suite(.serialized, .enabled(if: RdmaLab.enabled, RdmaLab.skipReason))
+struct RdmaTransportLabTests {
+    static let nqn = "nqn.2026-01.io.swift-nvmf:rdma-lab"
+    static let port: UInt16 = 4420
+
+    /// A running target: subsystem `nqn` with one 64 MiB RAM namespace.
+    final class Fixture {
+        let target = NVMfTarget(logger: Logger(label: "lab.target"))
+        let device = LabMemoryDevice(blockSize: 512, blockCount: 131072)
+        let transport: RdmaTransport
+        let subsystem: Subsystem
+
+        init(
+            mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil,
+            pollGroups: Int = 2
+        ) throws {
+            var logger = Logger(label: "lab.rdma")
+            logger.logLevel = .info
+            subsystem = try target.addSubsystem(
+                nqn: RdmaTransportLabTests.nqn, allowAnyHost: allowAnyHost)
+            try subsystem.addNamespace(device: device)
+            let listener = ListenerAddress(
+                address: RdmaLab.address, serviceID: "\(RdmaTransportLabTests.port)")
+            subsystem.addListener(listener)
+            target.addListener(listener)
+            try subsystem.start()
+            var options = RdmaTransportOptions()
+            options.numSharedBuffers = 256
+            options.maxSRQDepth = 512
+            options.noSRQ = noSRQ
+            transport = try RdmaTransport(
+                target: target, options: options, pollGroupCount: pollGroups, mode: mode, logger: logger)
+            try transport.listen(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+            if let extra = extraListener {
+                try transport.listen(address: extra, port: RdmaTransportLabTests.port)
+                let second = ListenerAddress(
+                    addressFamily: extra.contains(":") ? 2 : 1, address: extra,
+                    serviceID: "\(RdmaTransportLabTests.port)", portID: 2)
+                subsystem.addListener(second)
+            }
+            try transport.start()
+        }
+
+        deinit { transport.shutdown() }
+    }
+
+    func nvme(_ arguments: String...) throws -> RdmaLab.CommandResult {
+        try RdmaLab.run(["nvme"] + arguments)
+    }
+
+    /// Connects with the kernel initiator, writes 1 MiB of a pattern with
+    /// O_DIRECT, checks the target's RAM holds it, reads it back through the
+    /// initiator, disconnects, and checks every connection was torn down.
+    func writeReadBack(_ fixture: Fixture, address: String = RdmaLab.address) throws {
+        let discovery = try nvme("discover", "-t", "rdma", "-a", address, "-s", "\(Self.port)")
+        #expect(discovery.status == 0, "\(discovery.output)")
+        #expect(discovery.output.contains(Self.nqn), "discovery log: \(discovery.output)")
+
+        let connect = try nvme(
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
+        try #require(connect.status == 0, "nvme connect: \(connect.output)")
+        defer { _ = try? nvme("disconnect", "-n", Self.nqn) }
+        var node: String? = nil
+        _ = RdmaLab.waitFor(seconds: 15) {
+            node = RdmaLab.namespaceDevice(forSubsystem: Self.nqn)
+            return node != nil
+        }
+        let device = try #require(node, "no /dev/nvmeXnY for \(Self.nqn)")
+
+        let size = 1 << 20
+        var pattern = [UInt8](repeating: 0, count: size)
+        var generator = SystemRandomNumberGenerator()
+        for i in 0..<size { pattern[i] = UInt8.random(in: 0...255, using: &generator) }
+        let directory = FileManager.default.temporaryDirectory
+        let patternFile = directory.appendingPathComponent("rdma-lab-pattern").path
+        let readFile = directory.appendingPathComponent("rdma-lab-readback").path
+        try Data(pattern).write(to: URL(fileURLWithPath: patternFile))
+        // 128 KiB writes (MDTS), offset 1 MiB into the namespace.
+        let write = try RdmaLab.run([
+            "dd", "if=\(patternFile)", "of=\(device)", "bs=128k", "seek=8", "oflag=direct", "conv=fsync",
+        ])
+        try #require(write.status == 0, "dd write: \(write.output)")
+        #expect(
+            fixture.device.bytes(offset: 1 << 20, count: size) == pattern,
+            "target RAM differs from what was written")
+        // 4 KiB reads exercise many RDMA WRITE + SEND chains.
+        let read = try RdmaLab.run([
+            "dd", "if=\(device)", "of=\(readFile)", "bs=4k", "skip=256", "count=256", "iflag=direct",
+        ])
+        try #require(read.status == 0, "dd read: \(read.output)")
+        let back = try [UInt8](Data(contentsOf: URL(fileURLWithPath: readFile)))
+        #expect(back == pattern, "read back differs")
+
+        let disconnect = try nvme("disconnect", "-n", Self.nqn)
+        #expect(
+            disconnect.status == 0 && disconnect.output.contains("disconnected"), "\(disconnect.output)")
+        let drained = RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 }
+        #expect(drained, "connections left after disconnect: \(fixture.transport.connectionCount)")
+    }
+
+    @Test func kernelInitiatorWritesAndReadsBackAdaptiveSRQ() throws {
+        let before = LiveResources.count
+        try writeReadBack(try Fixture(mode: .adaptive))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
+    }
+
+    @Test func kernelInitiatorWritesAndReadsBackPollNoSRQ() throws {
+        let before = LiveResources.count
+        try writeReadBack(try Fixture(mode: .poll, noSRQ: true))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
+    }
+
+    @Test func kernelInitiatorWritesAndReadsBackInterrupt() throws {
+        let before = LiveResources.count
+        try writeReadBack(try Fixture(mode: .interrupt))
+        // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
+        #expect(LiveResources.count == before)
+    }
+
+    /// Two listeners (IPv4 and IPv6 on the same port); the host connects over IPv6.
+    @Test func ipv6ListenerNextToIPv4() throws {
+        let v6 = "fd00::15"
+        let add = try RdmaLab.run(["ip", "-6", "addr", "replace", "\(v6)/64", "dev", "eth0", "nodad"])
+        try #require(add.status == 0, "ip -6 addr: \(add.output)")
+        let fixture = try Fixture(extraListener: v6)
+        let discovery = try nvme("discover", "-t", "rdma", "-a", v6, "-s", "\(Self.port)")
+        #expect(discovery.output.contains(v6), "discovery over IPv6 lists the IPv6 listener: \(discovery.output)")
+        try writeReadBack(fixture, address: v6)
+    }
+
+    @Test func unknownSubsystemAndDisallowedHostAreRefusedAndTheTargetStaysUp() throws {
+        let fixture = try Fixture(allowAnyHost: false)
+        let address = RdmaLab.address
+        let unknown = try nvme(
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n",
+            "nqn.2026-01.io.swift-nvmf:nobody")
+        #expect(unknown.status != 0, "connect to an unknown NQN succeeded: \(unknown.output)")
+        let denied = try nvme(
+            "connect", "-t", "rdma", "-a", address, "-s", "\(Self.port)", "-n", Self.nqn)
+        #expect(denied.status != 0, "connect from a host not allowed succeeded: \(denied.output)")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        // The same host, once allowed, gets through on the same transport.
+        let hostNQN = try String(contentsOfFile: "/etc/nvme/hostnqn", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try fixture.subsystem.addHost(hostNQN)
+        try writeReadBack(fixture)
+    }
+
+    // MARK: Raw CM initiator
+
+    struct ConnectOutcome {
+        var type: CMEventType
+        var rejectStatus: UInt16?
+    }
+
+    /// Connects with `privateData` and returns what the target answered.
+    func rawConnect(privateData: [UInt8], responderResources: UInt8 = 16) throws -> ConnectOutcome {
+        let channel = try EventChannel()
+        let id = try ConnectionID(channel: channel)
+        let destination = try #require(SocketAddress(host: RdmaLab.address, port: Self.port))
+        try id.resolveAddress(destination)
+        let resolved = try #require(try channel.nextEvent(timeoutMilliseconds: 10_000))
+        try #require(resolved.type == .addressResolved, "\(resolved.type)")
+        try id.resolveRoute()
+        let routed = try #require(try channel.nextEvent(timeoutMilliseconds: 10_000))
+        try #require(routed.type == .routeResolved, "\(routed.type)")
+        let context = try #require(id.deviceContext)
+        let pd = try ProtectionDomain(context: context)
+        let cq = try CompletionQueue(context: context, capacity: 16)
+        let qp = try QueuePair(
+            connection: id, protectionDomain: pd, sendCompletionQueue: cq, receiveCompletionQueue: cq,
+            capabilities: QueuePairCapabilities(
+                maxSendWorkRequests: 4, maxReceiveWorkRequests: 4, maxReceiveSGEs: 1))
+        try id.connect(
+            privateData: privateData, initiatorDepth: 0, responderResources: responderResources)
+        let answer = try #require(try channel.nextEvent(timeoutMilliseconds: 10_000))
+        var status: UInt16? = nil
+        if let data = answer.consumerRejectData, data.count >= 4 {
+            status = UInt16(data[2]) | UInt16(data[3]) << 8
+        }
+        if answer.type == .established {
+            try? id.disconnect()
+            _ = try? channel.nextEvent(timeoutMilliseconds: 5_000)
+        }
+        withExtendedLifetime((qp, cq, pd)) {}
+        return ConnectOutcome(type: answer.type, rejectStatus: status)
+    }
+
+    func privateData(recfmt: UInt16 = 0, qid: UInt16 = 0, hrqsize: UInt16 = 32, hsqsize: UInt16 = 31)
+        -> [UInt8]
+    {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeMutableBytes {
+            RDMAConnectRequestPrivateData(
+                recordFormat: recfmt, queueID: qid, hostReceiveQueueSize: hrqsize,
+                hostSendQueueSize: hsqsize
+            ).encode(into: $0)
+        }
+        return bytes
+    }
+
+    @Test func badConnectRequestsGetTheirRejectStatus() throws {
+        let fixture = try Fixture()
+        let cases: [(String, [UInt8], UInt8, RDMARejectStatus)] = [
+            ("RECFMT 1", privateData(recfmt: 1), 16, .invalidRecordFormat),
+            ("QID 200", privateData(qid: 200), 16, .invalidQueueID),
+            ("admin HSQSIZE 63", privateData(hrqsize: 64, hsqsize: 63), 16, .invalidHostSendQueueSize),
+            (
+                "HRQSIZE < HSQSIZE+1", privateData(qid: 1, hrqsize: 8, hsqsize: 31), 16,
+                .invalidHostReceiveQueueSize
+            ),
+            ("no private data (zero-padded)", [], 16, .invalidHostSendQueueSize),
+            ("host IRD 0", privateData(), 0, .invalidIRD),
+        ]
+        for (name, data, ird, expected) in cases {
+            let outcome = try rawConnect(privateData: data, responderResources: ird)
+            #expect(outcome.type == .rejected, "\(name): \(outcome.type)")
+            #expect(
+                outcome.rejectStatus == expected.rawValue,
+                "\(name): status \(String(describing: outcome.rejectStatus))")
+        }
+        // A good request is accepted, then the target tears it down on disconnect.
+        let good = try rawConnect(privateData: privateData())
+        #expect(good.type == .established)
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+    }
+}
+
+/// Malformed commands from a raw host: each gets the status the reference
+/// names, and the transport stays up and leak-free.
+extension RdmaTransportLabTests {
+    /// Nested so it runs serialized with the other lab tests (one port, one device).
+    @Suite struct BadInputLabTests {
+        func command(opcode: UInt8, cid: UInt16, sgl: SGLDescriptor) -> SubmissionQueueEntry {
+            var c = SubmissionQueueEntry(opcode: opcode, commandID: cid)
+            c.flags = SubmissionQueueEntry.sglFlags
+            c.dataPointer = sgl
+            return c
+        }
+
+        @Test func badSGLsAndAdminInCapsuleDataGetTheirStatus() throws {
+            let fixture = try RdmaTransportLabTests.Fixture()
+            let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+            let data = host.hostData
+            // Identify with an SGL type the target does not support (Bit Bucket, 0x10).
+            let badType = try host.submit(
+                command(
+                    opcode: 0x06, cid: 1, sgl: SGLDescriptor(address: 0, upper: UInt64(0x10) << 56 | 4096)))
+            #expect(badType.commandID == 1)
+            #expect(
+                badType.nvmeStatus.code == 0x11 && badType.nvmeStatus.doNotRetry, "status \(badType.status)")
+            // Get Log Page for 1 MiB: larger than MDTS (128 KiB).
+            let tooLong = try host.submit(
+                command(
+                    opcode: 0x02, cid: 2,
+                    sgl: .keyed(address: data.address, length: 1 << 20, key: data.rkey, invalidate: false)))
+            #expect(tooLong.nvmeStatus.code == 0x0F, "status \(tooLong.status)")
+            // Set Features with 64 bytes of in-capsule data on the admin queue (no ICD there).
+            let icd = try host.submit(
+                command(opcode: 0x09, cid: 3, sgl: .inCapsule(offset: 0, length: 64)),
+                inCapsule: [UInt8](repeating: 0xAB, count: 64))
+            #expect(icd.nvmeStatus.code == 0x0F || icd.nvmeStatus.code == 0x16, "status \(icd.status)")
+            // Multi-descriptor SGL (Last Segment): not supported with MSDBD 1.
+            let segment = try host.submit(
+                command(opcode: 0x06, cid: 4, sgl: .lastSegment(offset: 0, length: 16)))
+            #expect(segment.nvmeStatus.code == 0x11, "status \(segment.status)")
+            // Not connected yet: a well-formed Identify is a Command Sequence Error.
+            let early = try host.submit(
+                command(
+                    opcode: 0x06, cid: 5,
+                    sgl: .keyed(address: data.address, length: 4096, key: data.rkey, invalidate: false)))
+            #expect(early.nvmeStatus.code == 0x0C, "status \(early.status)")
+            withExtendedLifetime(host) {}
+            _ = fixture
+        }
+
+        @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
+            let fixture = try RdmaTransportLabTests.Fixture()
+            // Depth 2 and no receive buffers: the target's responses wait in RNR
+            // retry, so the slots stay busy and the third command overflows.
+            let host = try RawNVMeHost(
+                address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
+            for slot in 0..<4 {
+                try host.send(
+                    command(
+                        opcode: 0x18, cid: UInt16(slot),
+                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+            }
+            #expect(
+                try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
+            #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        }
+    }
+
+}
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// A host that connects (KATO 1 s), then falls silent with its connection
+    /// up: keep-alive expiry tears the controller down, the transport
+    /// disconnects the queue and frees everything.
+    @Test func silentHostIsTornDownByKeepAlive() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        let data = ConnectData(
+            hostID: (0..<16).map { UInt8($0 + 1) }, controllerID: ConnectData.dynamicControllerID,
+            subsystemNQN: RdmaTransportLabTests.nqn,
+            hostNQN: "nqn.2014-08.org.nvmexpress:uuid:01020304-0506-0708-090a-0b0c0d0e0f10")
+        data.encode(into: UnsafeMutableRawBufferPointer(start: host.hostData.bytes.baseAddress, count: 1024))
+        var connect = ConnectCommand(
+            commandID: 7, queueID: 0, submissionQueueSize: 31, keepAliveTimeout: 1000,
+            dataPointer: .keyed(
+                address: host.hostData.address, length: 1024, key: host.hostData.rkey, invalidate: false)
+        ).entry
+        connect.flags = SubmissionQueueEntry.sglFlags
+        let answer = try host.submit(connect)
+        #expect(answer.commandID == 7)
+        #expect(answer.nvmeStatus.isSuccess, "Connect status \(answer.status) dword0 \(answer.dword0)")
+        #expect(fixture.subsystem.controllerCount == 1)
+        // No Keep Alive from now on.
+        #expect(try host.waitForDisconnect(timeoutMilliseconds: 20_000), "no teardown after KATO")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        #expect(RdmaLab.waitFor(seconds: 5) { fixture.subsystem.controllerCount == 0 })
+        withExtendedLifetime(host) {}
+    }
+}

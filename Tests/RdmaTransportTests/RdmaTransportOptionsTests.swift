@@ -1,0 +1,45 @@
+import Testing
+
+@testable import RdmaTransport
+
+@Suite struct RdmaTransportOptionsTests {
+    @Test func defaultsAreSPDKsAndValid() {
+        let o = RdmaTransportOptions()
+        #expect(
+            o.maxQueueDepth == 128 && o.maxAdminQueueDepth == 32 && o.maxIOQPairsPerController == 127)
+        #expect(o.inCapsuleDataSize == 4096 && o.maxIOSize == 131072 && o.maxSRQDepth == 4096)
+        #expect(
+            o.numSharedBuffers == 4095 && o.bufCacheSize == 32 && o.acceptorBacklog == 100 && !o.noSRQ)
+        #expect(o.validationError(pollGroupCount: 4) == nil)
+        #expect(o.dataBufferSize == 131072)
+    }
+
+    @Test func transportOptionsCarryTheLimits() {
+        var o = RdmaTransportOptions()
+        o.maxQueueDepth = 64
+        o.inCapsuleDataSize = 8192
+        let t = o.transportOptions
+        #expect(t.maxQueueDepth == 64 && t.inCapsuleDataSize == 8192 && t.maxIOSize == 131072)
+        #expect(t.maxAdminQueueDepth == 32 && t.maxIOQueues == 127)
+    }
+
+    @Test func badValuesAreRefused() {
+        var o = RdmaTransportOptions()
+        o.maxIOSize = 100_000
+        #expect(o.validationError(pollGroupCount: 1) != nil)
+        o = RdmaTransportOptions()
+        o.inCapsuleDataSize = 100
+        #expect(o.validationError(pollGroupCount: 1) != nil)
+        o = RdmaTransportOptions()
+        o.numSharedBuffers = 63
+        #expect(o.validationError(pollGroupCount: 2) != nil)
+        #expect(o.validationError(pollGroupCount: 1) == nil)
+        #expect(RdmaTransportOptions().validationError(pollGroupCount: 0) != nil)
+    }
+
+    @Test func ioUnitLargerThanMaxIOSizeSetsTheBufferSize() {
+        var o = RdmaTransportOptions()
+        o.ioUnitSize = 200_000
+        #expect(o.dataBufferSize == 200_704)
+    }
+}
