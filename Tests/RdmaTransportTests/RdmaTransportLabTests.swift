@@ -337,3 +337,24 @@ extension RdmaTransportLabTests.BadInputLabTests {
         withExtendedLifetime(host) {}
     }
 }
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// A capsule shorter than an SQE, and one longer than the receive buffer
+    /// (SQE + in-capsule area): each costs the host its connection, nothing else.
+    @Test(arguments: [32, 64 + 4096 + 512])
+    func malformedCapsuleLengthDisconnects(length: Int) throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        try host.queuePair.postSend(id: 1, host.sendArea.scatterGatherEntry(offset: 0, length: length))
+        #expect(try host.waitForDisconnect(), "no disconnect after a \(length)-byte capsule")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        // The target still serves a well-behaved host.
+        let next = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        var keepAlive = SubmissionQueueEntry(opcode: 0x18, commandID: 9)
+        keepAlive.flags = SubmissionQueueEntry.sglFlags
+        keepAlive.dataPointer = .keyed(address: 0, length: 0, key: 0, invalidate: false)
+        let answer = try next.submit(keepAlive)
+        #expect(answer.commandID == 9 && answer.nvmeStatus.code == 0x0C, "status \(answer.status)")
+        withExtendedLifetime((host, next)) {}
+    }
+}
