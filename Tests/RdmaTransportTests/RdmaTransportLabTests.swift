@@ -24,7 +24,7 @@ struct RdmaTransportLabTests {
 
         init(
             mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil,
-            pollGroups: Int = 2
+            pollGroups: Int = 2, defaultOptions: Bool = false
         ) throws {
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
@@ -37,8 +37,10 @@ struct RdmaTransportLabTests {
             target.addListener(listener)
             try subsystem.start()
             var options = RdmaTransportOptions()
-            options.numSharedBuffers = 256
-            options.maxSRQDepth = 512
+            if !defaultOptions {
+                options.numSharedBuffers = 256
+                options.maxSRQDepth = 512
+            }
             options.noSRQ = noSRQ
             transport = try RdmaTransport(
                 target: target, options: options, pollGroupCount: pollGroups, mode: mode, logger: logger)
@@ -129,6 +131,15 @@ struct RdmaTransportLabTests {
         try writeReadBack(try Fixture(mode: .interrupt))
         // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
         #expect(LiveResources.count == before)
+    }
+
+    /// SPDK's defaults as the daemon uses them: 4095 × 128 KiB registered
+    /// buffers and a 4096-deep SRQ per poll group.
+    @Test func defaultOptions() throws {
+        let started = Date()
+        let fixture = try Fixture(defaultOptions: true)
+        print("default options: listening after \(Date().timeIntervalSince(started)) s")
+        try writeReadBack(fixture)
     }
 
     /// Two listeners (IPv4 and IPv6 on the same port); the host connects over IPv6.
