@@ -47,6 +47,12 @@ final class ConnectionManager {
         let id = try ConnectionID(channel: eventChannel)
         try id.bind(to: address)
         try id.listen(backlog: Int32(clamping: options.acceptorBacklog))
+        // A listener bound to a device address knows its device: register the
+        // data buffers now, not inside the first CONNECT_REQUEST (hundreds of
+        // MiB under a 3 s host CM timeout).
+        if let verbs = id.pointer.pointee.verbs {
+            _ = try deviceResources(verbs, listener: id, id: id)
+        }
         inboxLock.withLock { listeners.append(id) }
         return id
     }
@@ -59,14 +65,15 @@ final class ConnectionManager {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: eventChannel.fileDescriptor, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
-            for device in devices {
+            let known = inboxLock.withLock { devices }
+            for device in known {
                 fds.append(
                     pollfd(fd: device.context.asyncEventFileDescriptor, events: Int16(POLLIN), revents: 0))
             }
             _ = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 100) }
             wake.clear()
             while let event = nextEvent() { handle(event) }
-            for device in devices { handleAsyncEvents(device) }
+            for device in known { handleAsyncEvents(device) }
             let messages = inboxLock.withLock { () -> [Message] in
                 let m = inbox
                 inbox.removeAll()
@@ -87,8 +94,12 @@ final class ConnectionManager {
             }
             if stopping && connectionsByID.isEmpty { break }
         }
-        for device in devices { device.pollers.removeAll() }
-        devices.removeAll()
+        let all = inboxLock.withLock { () -> [DeviceResources] in
+            let d = devices
+            devices.removeAll()
+            return d
+        }
+        for device in all { device.pollers.removeAll() }
     }
 
     private func nextEvent() -> CMEvent? {
@@ -205,14 +216,21 @@ final class ConnectionManager {
     private func deviceResources(
         _ verbs: UnsafeMutablePointer<ibv_context>, listener: ConnectionID?, id: ConnectionID
     ) throws(VerbsError) -> DeviceResources {
-        if let known = devices.first(where: { $0.key == verbs }) { return known }
+        if let known = inboxLock.withLock({ devices.first(where: { $0.key == verbs }) }) { return known }
         // Prefer the listener's view of the context: a context borrowed from a
         // connection id keeps that id alive as long as the device resources.
         let context = listener?.deviceContext ?? id.deviceContext
         guard let context else { throw VerbsError(verb: "rdma_cm_id.verbs", errno: ENODEV) }
         let device = try DeviceResources(
             context: context, options: options, pollGroupCount: groups.count)
-        devices.append(device)
+        // A listen() caller and the CM thread may race to make the same
+        // device; the first one registered wins.
+        let winner = inboxLock.withLock { () -> DeviceResources in
+            if let known = devices.first(where: { $0.key == verbs }) { return known }
+            devices.append(device)
+            return device
+        }
+        if winner !== device { return winner }
         logger.info(
             "RDMA device ready",
             metadata: [

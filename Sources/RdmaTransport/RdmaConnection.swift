@@ -129,6 +129,13 @@ final class RdmaConnection: TransportQueue {
             recycleReceive(receiveIndex)
             return
         }
+        guard byteLength >= 64 else {
+            // A capsule shorter than an SQE: the host is broken.
+            recycleReceive(receiveIndex)
+            logger.warning("capsule shorter than 64 bytes; disconnecting", metadata: ["bytes": "\(byteLength)"])
+            close()
+            return
+        }
         guard freeCount > 0 else {
             // More commands than the queue depth: the host broke flow control.
             recycleReceive(receiveIndex)

@@ -151,10 +151,22 @@ final class RdmaPollGroup {
         let entry = connectionsByQP[wc.queuePairNumber].flatMap { connectionTable[$0] }
         if let pool = poller.receivePool {
             pool.received()
-            guard wc.isSuccess else { return }
-            guard let entry, id.index < pool.count else {
+            guard id.index < pool.count else { return }
+            guard wc.isSuccess else {
+                // The buffer is fine (the QP failed, e.g. a capsule longer than
+                // the buffer): back to the SRQ, and the connection goes.
+                if !stopping { pool.repost(id.index) }
+                if wc.status != .flushError, let entry {
+                    entry._withUnsafeGuaranteedRef {
+                        $0.logger.warning("receive failed", metadata: ["status": "\(wc.status)"])
+                        $0.close()
+                    }
+                }
+                return
+            }
+            guard let entry else {
                 // A receive for a QP already gone: the buffer goes back to the SRQ.
-                if id.index < pool.count { pool.repost(id.index) }
+                pool.repost(id.index)
                 return
             }
             entry._withUnsafeGuaranteedRef {
@@ -223,7 +235,11 @@ final class RdmaPollGroup {
             while (try? poller.channel.nextEvent()) != nil {}
             poller.completionQueue.acknowledgeEvents()
         }
-        targetGroup.acknowledgeNotifications()
+        var backendFired = false
+        for index in (1 + pollers.count)..<max(pollFDs.count, 1 + pollers.count) where pollFDs[index].revents != 0 {
+            backendFired = true
+        }
+        if backendFired { targetGroup.acknowledgeNotifications() }
     }
 
     // MARK: Control messages

@@ -24,7 +24,7 @@ struct RdmaTransportLabTests {
 
         init(
             mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil,
-            pollGroups: Int = 2
+            pollGroups: Int = 2, defaultOptions: Bool = false
         ) throws {
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
@@ -37,8 +37,10 @@ struct RdmaTransportLabTests {
             target.addListener(listener)
             try subsystem.start()
             var options = RdmaTransportOptions()
-            options.numSharedBuffers = 256
-            options.maxSRQDepth = 512
+            if !defaultOptions {
+                options.numSharedBuffers = 256
+                options.maxSRQDepth = 512
+            }
             options.noSRQ = noSRQ
             transport = try RdmaTransport(
                 target: target, options: options, pollGroupCount: pollGroups, mode: mode, logger: logger)
@@ -129,6 +131,15 @@ struct RdmaTransportLabTests {
         try writeReadBack(try Fixture(mode: .interrupt))
         // Shutdown freed every verbs object the transport made (QPs, CQs, SRQs, MRs, PDs, CM ids).
         #expect(LiveResources.count == before)
+    }
+
+    /// SPDK's defaults as the daemon uses them: 4095 × 128 KiB registered
+    /// buffers and a 4096-deep SRQ per poll group.
+    @Test func defaultOptions() throws {
+        let started = Date()
+        let fixture = try Fixture(defaultOptions: true)
+        print("default options: listening after \(Date().timeIntervalSince(started)) s")
+        try writeReadBack(fixture)
     }
 
     /// Two listeners (IPv4 and IPv6 on the same port); the host connects over IPv6.
@@ -335,5 +346,26 @@ extension RdmaTransportLabTests.BadInputLabTests {
         #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
         #expect(RdmaLab.waitFor(seconds: 5) { fixture.subsystem.controllerCount == 0 })
         withExtendedLifetime(host) {}
+    }
+}
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// A capsule shorter than an SQE, and one longer than the receive buffer
+    /// (SQE + in-capsule area): each costs the host its connection, nothing else.
+    @Test(arguments: [32, 64 + 4096 + 512])
+    func malformedCapsuleLengthDisconnects(length: Int) throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        try host.queuePair.postSend(id: 1, host.sendArea.scatterGatherEntry(offset: 0, length: length))
+        #expect(try host.waitForDisconnect(), "no disconnect after a \(length)-byte capsule")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        // The target still serves a well-behaved host.
+        let next = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        var keepAlive = SubmissionQueueEntry(opcode: 0x18, commandID: 9)
+        keepAlive.flags = SubmissionQueueEntry.sglFlags
+        keepAlive.dataPointer = .keyed(address: 0, length: 0, key: 0, invalidate: false)
+        let answer = try next.submit(keepAlive)
+        #expect(answer.commandID == 9 && answer.nvmeStatus.code == 0x0C, "status \(answer.status)")
+        withExtendedLifetime((host, next)) {}
     }
 }
