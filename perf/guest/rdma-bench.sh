@@ -4,9 +4,9 @@
 # in the same guest boot, same jobs. Prints "BENCH ..." lines for both.
 #
 #   swift build -c release --build-tests -Xswiftc -enable-testing     # on the host
-#   lab/run lab/tests/rdma-bench.sh [MODE [TEST_BUNDLE [GROUPS]]]     # MODE: poll|interrupt|adaptive
+#   lab/run perf/guest/rdma-bench.sh [MODE [TEST_BUNDLE [GROUPS]]]     # MODE: poll|interrupt|adaptive
 #
-# Without a MODE argument (as ./test.sh runs every lab/tests/*.sh) it exits 0
+# Without a MODE argument it exits 0
 # at once: it is a benchmark, not a test.
 set -eu
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
