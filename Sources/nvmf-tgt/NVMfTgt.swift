@@ -25,7 +25,10 @@ struct NVMfTgt: ParsableCommand {
     @Option(help: "Poll groups (threads) to run.")
     var cores: Int = 1
 
-    @Option(help: "poll (busy-poll, lowest latency), interrupt (sleep in epoll), or adaptive (poll after activity, then sleep).")
+    @Option(
+        help:
+            "poll (busy-poll, lowest latency), interrupt (sleep in epoll), or adaptive (poll after activity, then sleep)."
+    )
     var mode: PollMode = .adaptive
 
     @Option(help: "Address for the embedded default's listener (ignored with --config).")
@@ -86,7 +89,8 @@ struct NVMfTgt: ParsableCommand {
                 logger: Logger(label: "nvmf.rdma"))
             for l in applied.listeners {
                 try transport.listen(address: l.address, port: l.port)
-                logger.info("listening", metadata: ["trtype": "rdma", "traddr": "\(l.address)", "trsvcid": "\(l.port)"])
+                logger.info(
+                    "listening", metadata: ["trtype": "rdma", "traddr": "\(l.address)", "trsvcid": "\(l.port)"])
             }
             try transport.start()
         } catch {

@@ -59,7 +59,8 @@ func firstNonLoopbackIPv4Address() -> String? {
             flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0
         else { continue }
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        if getnameinfo(sa, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
+        if getnameinfo(
+            sa, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
             == 0
         {
             return String(cString: host)
