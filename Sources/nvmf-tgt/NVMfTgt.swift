@@ -38,14 +38,17 @@ struct NVMfTgt: ParsableCommand {
     var port: UInt16 = 4420
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    var logLevel: String = "info"
 
     func validate() throws {
         guard (1...64).contains(cores) else { throw ValidationError("--cores must be 1...64, not \(cores)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
     }
 
     func run() throws {
-        let level = logLevel
+        let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
@@ -106,8 +109,6 @@ struct NVMfTgt: ParsableCommand {
 }
 
 extension PollMode: ExpressibleByArgument {}
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 extension RdmaTransportOptions {
     /// SPDK's `nvmf_create_transport` settings onto the RDMA transport.
