@@ -77,24 +77,28 @@ pick_netdev() {
 host_up() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (modprobe, rdma link add)"
   command -v rdma >/dev/null || die "the 'rdma' tool (iproute2) is missing: apt-get install iproute2"
+  # Check the arguments before changing anything.
+  if [ -n "$NETDEV" ]; then
+    [ "$NETDEV" = lo ] && die "refusing lo: rdma_cm does not work over rxe on loopback; pick an Ethernet, veth or dummy interface"
+    [ -e "/sys/class/net/$NETDEV" ] || die "no such interface: $NETDEV"
+  fi
   mkdir -p "$STATE_DIR"; touch "$STATE_DIR/made"
   if [ ! -d /sys/module/rdma_rxe ]; then
     modprobe rdma_rxe 2>/dev/null || die "kernel module rdma_rxe is missing on $(uname -r); use lab mode: $0 --lab"
     echo "module rdma_rxe" >>"$STATE_DIR/made"
   fi
   modprobe rdma_ucm 2>/dev/null || true
-  if [ -n "$NETDEV" ]; then
-    [ "$NETDEV" = lo ] && die "refusing lo: rdma_cm does not work over rxe on loopback; pick an Ethernet, veth or dummy interface"
-    [ -e "/sys/class/net/$NETDEV" ] || die "no such interface: $NETDEV"
-  else
+  if [ -z "$NETDEV" ]; then
     NETDEV=$(pick_netdev) || {
       NETDEV=dummy0
       if [ ! -e /sys/class/net/dummy0 ]; then
-        modprobe dummy 2>/dev/null || true
-        ip link add dummy0 type dummy || die "cannot create dummy0"
-        ip addr add 10.200.0.1/24 dev dummy0
-        ip link set dummy0 up
+        # numdummies=0: the module must not make its own dummy0 behind our back.
+        modprobe dummy numdummies=0 2>/dev/null || true
+        [ -e /sys/class/net/dummy0 ] || ip link add dummy0 type dummy || die "cannot create dummy0"
         echo "dummy dummy0" >>"$STATE_DIR/made"
+        ip addr add 10.200.0.1/24 dev dummy0
+      elif ! ip -o -4 addr show dev dummy0 | grep -q inet; then
+        die "dummy0 exists (not made by this script) without an IPv4 address; give it one or pass --netdev"
       fi
     }
   fi
