@@ -8,12 +8,19 @@
 # machine, containers, WSL) it runs in the lab guest (lab/).
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/install-deps.sh all
-echo "== building nvmf-tgt (release, static Swift stdlib)"
-swift build -c release --static-swift-stdlib --product nvmf-tgt 2>&1 | tail -1
+# NVMF_SKIP_SETUP=1 reuses an existing build (the lab test of host mode runs
+# this script inside the guest, which has no compiler and no network).
+if [ "${NVMF_SKIP_SETUP:-0}" != 1 ]; then
+  ./scripts/install-deps.sh all
+  echo "== building nvmf-tgt (release, static Swift stdlib)"
+  swift build -c release --static-swift-stdlib --product nvmf-tgt 2>&1 | tail -1
+fi
 if modinfo rdma_rxe >/dev/null 2>&1 || [ -d /sys/module/rdma_rxe ]; then
-  eval "$(./rxe-setup.sh --host | sed -n 's/^device=\([^ ]*\) netdev=\([^ ]*\) ip=\([^ ]*\).*/LAB_RDMA_DEV=\1 LAB_NETDEV=\2 LAB_RDMA_IP=\3/p')"
+  report=$(./rxe-setup.sh --host)
+  echo "== Soft-RoCE (host mode): $report"
+  eval "$(echo "$report" | sed -n 's/^device=\([^ ]*\) netdev=\([^ ]*\) ip=\([^ ]*\).*/LAB_RDMA_DEV=\1 LAB_NETDEV=\2 LAB_RDMA_IP=\3/p')"
   export LAB_RDMA_DEV LAB_NETDEV LAB_RDMA_IP
+  ulimit -l unlimited
   modprobe nvme_rdma
   exec lab/demo.sh
 else
