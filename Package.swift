@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
         .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
         .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
-        .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe"]),
+        .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Logging
 import NVMe
@@ -18,7 +19,9 @@ struct RdmaTransportLabTests {
     /// A running target: subsystem `nqn` with one 64 MiB RAM namespace.
     final class Fixture {
         let target = NVMfTarget(logger: Logger(label: "lab.target"))
-        let device = LabMemoryDevice(blockSize: 512, blockCount: 131072)
+        /// The real RAM device of `bdev_malloc_create`; its `storage` lets the
+        /// test read what the initiator wrote.
+        let device: MemoryBlockDevice
         let transport: RdmaTransport
         let subsystem: Subsystem
 
@@ -26,6 +29,7 @@ struct RdmaTransportLabTests {
             mode: PollMode = .adaptive, noSRQ: Bool = false, allowAnyHost: Bool = true, extraListener: String? = nil,
             pollGroups: Int = 2, defaultOptions: Bool = false
         ) throws {
+            device = try MemoryBlockDevice(name: "lab-mem", blockCount: 131072, blockSize: 512)
             var logger = Logger(label: "lab.rdma")
             logger.logLevel = .info
             subsystem = try target.addSubsystem(
@@ -95,7 +99,7 @@ struct RdmaTransportLabTests {
         ])
         try #require(write.status == 0, "dd write: \(write.output)")
         #expect(
-            fixture.device.bytes(offset: 1 << 20, count: size) == pattern,
+            Array(fixture.device.storage[(1 << 20)..<((1 << 20) + size)]) == pattern,
             "target RAM differs from what was written")
         // 4 KiB reads exercise many RDMA WRITE + SEND chains.
         let read = try RdmaLab.run([
