@@ -57,12 +57,16 @@ final class RdmaPollGroup {
     /// How long a group with no connection sleeps (a message wakes it at once).
     static let idleSleepMilliseconds: Int32 = 1000
     /// Adaptive mode: poll this long after the last work before sleeping.
+    /// A little longer than a QD1 round trip through rxe under TCG (~300 µs),
+    /// so a steady stream of commands never pays a wake-up; measured on the
+    /// yardstick (perf/RESULTS.md): 50 µs lost QD1 (0.77× the kernel),
+    /// 200 µs gave 0.94–1.19×, 500 µs 1.19× with p50 0.64×, at 0.6 % idle CPU.
     /// `NVMF_POLL_WINDOW_US` overrides it (measurements).
     static let adaptiveWindowNanoseconds: UInt64 = {
         if let text = getenv("NVMF_POLL_WINDOW_US"), let us = UInt64(String(cString: text)) {
             return us &* 1000
         }
-        return 200_000
+        return 500_000
     }()
 
     /// What a polling loop does after a pass that found nothing.
