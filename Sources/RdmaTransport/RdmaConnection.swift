@@ -42,6 +42,10 @@ final class RdmaConnection: TransportQueue {
     var waitingBuffer = RequestList()
     var waitingTransfer = RequestList()
     var waitingResponse = RequestList()
+    /// Send-queue WRs built this poll iteration, linked through `raw.next`,
+    /// posted with one `ibv_post_send` by `flushSends` (RdmaConnection+SendBatch.swift).
+    var pendingSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
+    var pendingSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
 
     /// The connection is going away: nothing more is sent; slots drain.
     var isClosing = false
@@ -250,7 +254,7 @@ final class RdmaConnection: TransportQueue {
         return min(max(r.result.bytesToHost, 0), r.plan.length)
     }
 
-    /// Posts the RDMA READ of the host's data into the request's buffer.
+    /// Queues the RDMA READ of the host's data into the request's buffer (posted by `flushSends`).
     @inline(__always)
     func postRead(_ slot: Int) -> Bool {
         let r = requests + slot
@@ -265,23 +269,15 @@ final class RdmaConnection: TransportQueue {
             id: id, opcode: .rdmaRead, sges: sge, sgeCount: 1, flags: .signaled,
             remote: RemoteAddress(address: sgl.address, rkey: sgl.key))
         wr.pointee.raw.next = nil
-        do {
-            try queuePair!.postSend(chain: wr)
-        } catch {
-            logger.error("RDMA READ post failed", metadata: ["error": "\(error)"])
-            r.pointee.state = .executed
-            r.pointee.result = .failure(.dataTransferError)
-            close()
-            release(slot)
-            return false
-        }
+        queueSends(first: wr, last: wr)
         sendDepth &+= 1
         readsInFlight &+= 1
         r.pointee.sendWorkRequests = 1
         return true
     }
 
-    /// Hands the capsule's receive buffer back, then posts [RDMA WRITE] + SEND(CQE) in one chain.
+    /// Hands the capsule's receive buffer back, then queues [RDMA WRITE] + SEND(CQE)
+    /// for this iteration's single post (`flushSends`).
     @inline(__always)
     func postResponse(_ slot: Int) {
         let r = requests + slot
@@ -322,14 +318,7 @@ final class RdmaConnection: TransportQueue {
             wr[0].raw.next = UnsafeMutableRawPointer(wr + 1).assumingMemoryBound(to: ibv_send_wr.self)
         }
         let count: Int32 = writeLength > 0 ? 2 : 1
-        do {
-            try queuePair!.postSend(chain: writeLength > 0 ? wr : wr + 1)
-        } catch {
-            logger.error("response post failed", metadata: ["error": "\(error)"])
-            close()
-            release(slot)
-            return
-        }
+        queueSends(first: writeLength > 0 ? wr : wr + 1, last: wr + 1)
         sendDepth &+= Int(count)
         r.pointee.sendWorkRequests = count
         r.pointee.state = .completing
@@ -440,6 +429,8 @@ final class RdmaConnection: TransportQueue {
             "closing connection", metadata: ["qp": "\(queuePairNumber)", "qid": "\(parameters.queueID)"])
         try? cmID?.disconnect()
         try? queuePair?.moveToError()
+        // WRs queued but never posted will never complete: undo them here.
+        dropQueuedSends(from: pendingSendHead)
         for list in [waitingBuffer, waitingTransfer, waitingResponse] {
             var l = list
             while let slot = l.popFirst(requests) { release(Int(slot)) }

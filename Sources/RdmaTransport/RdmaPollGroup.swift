@@ -1,3 +1,4 @@
+import CShims
 import CVerbs
 import Glibc
 import Logging
@@ -38,6 +39,9 @@ final class RdmaPollGroup {
     private var freeConnectionIndexes: [Int] = []
     private var connectionsByQP: [UInt32: Int] = [:]
     private var liveConnections = 0
+    /// Connections with WRs queued this iteration (indexes; may repeat).
+    private let sendFlushList: UnsafeMutablePointer<Int32>
+    private var sendFlushCount = 0
 
     private let inboxLock = TransportLock()
     private var inbox: [Message] = []
@@ -50,8 +54,39 @@ final class RdmaPollGroup {
 
     /// Milliseconds between `tick`s (keep-alive, AEN delivery, inbox).
     static let tickInterval: UInt64 = 5
-    /// Adaptive mode: busy-poll this long after the last completion before sleeping.
-    static let adaptiveWindowNanoseconds: UInt64 = 200_000
+    /// How long a group with no connection sleeps (a message wakes it at once).
+    static let idleSleepMilliseconds: Int32 = 1000
+    /// Adaptive mode: poll this long after the last work before sleeping.
+    /// A little longer than a QD1 round trip through rxe under TCG (~300 µs),
+    /// so a steady stream of commands never pays a wake-up; measured on the
+    /// yardstick (perf/RESULTS.md): 50 µs lost QD1 (0.77× the kernel),
+    /// 200 µs gave 0.94–1.19×, 500 µs 1.19× with p50 0.64×, at 0.6 % idle CPU.
+    /// `NVMF_POLL_WINDOW_US` overrides it (measurements).
+    static let adaptiveWindowNanoseconds: UInt64 = {
+        if let text = getenv("NVMF_POLL_WINDOW_US"), let us = UInt64(String(cString: text)) {
+            return us &* 1000
+        }
+        return 500_000
+    }()
+
+    /// What a polling loop does after a pass that found nothing.
+    enum IdleAction: Equatable {
+        /// Poll again at once.
+        case spin
+        /// `sched_yield()`: rxe's softirq/kworker threads and the host's fio may run.
+        case yield
+        /// Sleep this many microseconds (nanosleep).
+        case pause(Int)
+    }
+
+    /// `NVMF_POLL_IDLE`: spin | yield | microseconds (measurements).
+    static let idleAction: IdleAction = {
+        guard let text = getenv("NVMF_POLL_IDLE") else { return .spin }
+        switch String(cString: text) {
+        case "yield": return .yield
+        case let s: return Int(s).map { .pause($0) } ?? .spin
+        }
+    }()
 
     init(
         index: Int, target: NVMfTarget, options: RdmaTransportOptions, mode: PollMode, logger: Logger,
@@ -65,12 +100,16 @@ final class RdmaPollGroup {
         self.manager = manager
         connectionTable = .allocate(capacity: Self.maxConnections)
         connectionTable.initialize(repeating: nil, count: Self.maxConnections)
+        sendFlushList = .allocate(capacity: Self.maxConnections)
         inbox.reserveCapacity(64)
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
     }
 
-    deinit { connectionTable.deallocate() }
+    deinit {
+        connectionTable.deallocate()
+        sendFlushList.deallocate()
+    }
 
     /// Queues a message for the group's thread (any thread).
     func post(_ message: Message) {
@@ -81,36 +120,60 @@ final class RdmaPollGroup {
     // MARK: The loop
 
     func run() {
+        pinIfAsked()
         var lastTick = monotonicNanoseconds()
         var lastWork = lastTick
-        var spins = 0
         while true {
             var work = 0
             for poller in pollers { work &+= pollCompletions(poller) }
             work &+= targetGroup.poll()
-            for poller in pollers { flushReceives(poller) }
-            spins &+= 1
-            if work > 0 || spins >= 64 {
-                spins = 0
-                let now = monotonicNanoseconds()
-                if work > 0 { lastWork = now }
-                if now &- lastTick >= Self.tickInterval * 1_000_000 {
-                    lastTick = now
-                    drainInbox()
-                    targetGroup.tick(now: now / 1_000_000)
-                    retryWaiting()
-                    if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
-                }
-                if work == 0 && mode != .poll
-                    && (mode == .interrupt || now &- lastWork > Self.adaptiveWindowNanoseconds)
-                {
-                    let remaining =
-                        Self.tickInterval * 1_000_000 &- min(now &- lastTick, Self.tickInterval * 1_000_000)
-                    sleep(timeoutMilliseconds: Int32(remaining / 1_000_000) + 1)
-                }
+            let now = monotonicNanoseconds()
+            if work > 0 { lastWork = now }
+            if now &- lastTick >= Self.tickInterval * 1_000_000 {
+                lastTick = now
+                drainInbox()
+                targetGroup.tick(now: now / 1_000_000)
+                retryWaiting()
+                if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
             }
+            // Receives first: a host may send its next command as soon as it sees a response.
+            for poller in pollers { flushReceives(poller) }
+            flushSends()
+            if work > 0 { continue }
+            if mode == .poll || (mode == .adaptive && now &- lastWork <= Self.adaptiveWindowNanoseconds) {
+                idle()
+                continue
+            }
+            if liveConnections == 0 && !stopping {
+                sleep(timeoutMilliseconds: Self.idleSleepMilliseconds)
+                continue
+            }
+            let remaining =
+                Self.tickInterval * 1_000_000 &- min(now &- lastTick, Self.tickInterval * 1_000_000)
+            sleep(timeoutMilliseconds: Int32(remaining / 1_000_000) + 1)
         }
         shutdownResources()
+    }
+
+    /// `NVMF_POLL_PIN=N`: group i runs on CPU (N + i) mod CPUs (measurements).
+    private func pinIfAsked() {
+        guard let text = getenv("NVMF_POLL_PIN"), let first = Int(String(cString: text)) else { return }
+        let cpus = max(Int(cshims_available_cpus()), 1)
+        let cpu = (first + index) % cpus
+        let rc = cshims_pin_thread_to_cpu(Int32(cpu))
+        logger.info("poll group pinned", metadata: ["group": "\(index)", "cpu": "\(cpu)", "rc": "\(rc)"])
+    }
+
+    /// After a pass that found nothing, in a polling phase.
+    @inline(__always)
+    func idle() {
+        switch Self.idleAction {
+        case .spin: return
+        case .yield: sched_yield()
+        case .pause(let us):
+            var ts = timespec(tv_sec: 0, tv_nsec: us &* 1000)
+            nanosleep(&ts, nil)
+        }
     }
 
     /// Polls one CQ and dispatches each completion; returns how many.
@@ -181,6 +244,28 @@ final class RdmaPollGroup {
                 connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
             }
         }
+    }
+
+    /// A connection queued its first WR of this iteration.
+    @inline(__always)
+    func needsSendFlush(_ connectionIndex: Int) {
+        guard connectionIndex >= 0, connectionIndex < Self.maxConnections else { return }
+        if sendFlushCount == Self.maxConnections { flushSends() }  // Only if closes re-queue a lot.
+        sendFlushList[sendFlushCount] = Int32(truncatingIfNeeded: connectionIndex)
+        sendFlushCount &+= 1
+    }
+
+    /// Posts every connection's queued WRs, one `ibv_post_send` per connection.
+    @inline(__always)
+    func flushSends() {
+        var i = 0
+        while i < sendFlushCount {
+            if let entry = connectionTable[Int(sendFlushList[i])] {
+                entry._withUnsafeGuaranteedRef { $0.flushSends() }
+            }
+            i &+= 1
+        }
+        sendFlushCount = 0
     }
 
     @inline(__always)

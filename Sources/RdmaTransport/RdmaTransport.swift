@@ -16,6 +16,8 @@ import Verbs
 //   DevicePoller.swift         per device: PD + data buffers; per group: CQ, channel, SRQ
 //   RdmaConnection.swift       one queue: request slots, the state machine, send-queue
 //                              accounting, teardown (TransportQueue)
+//   RdmaConnection+SendBatch.swift doorbell batching: WRs queued per iteration,
+//                              one ibv_post_send per connection
 //   RdmaRequest.swift          request states, the slot struct, intrusive wait lists
 //   ReceiveBufferPool.swift    SQE + page-aligned in-capsule buffers, batched reposts
 //   DataBufferPool.swift       registered data buffers and per-group caches

@@ -2,14 +2,23 @@
 # Runs in the lab guest (via perf/yardstick.sh): in ONE boot, serves the same
 # RAM block device (brd) with each target in turn and runs the same fio suite
 # through the same kernel initiator.
-#   perf/guest/yardstick.sh [kernel] [nvmf-tgt]     (default: kernel)
+#   perf/guest/yardstick.sh [NAME=VALUE...] [kernel] [nvmf-tgt]     (default: kernel)
+# NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
 . "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
+# Knobs arrive as NAME=VALUE arguments (lab/run passes no environment).
+TARGETS=()
+for a in "$@"; do
+  case "$a" in
+    YARDSTICK_RUNTIME=* | NVMF_TGT_MODE=* | NVMF_TGT_ARGS=* | NVMF_AIO_SUBMIT_BATCH=* | NVMF_POLL_WINDOW_US=* | NVMF_POLL_IDLE=* | NVMF_POLL_PIN=*) export "${a?}" ;;
+    *) TARGETS+=("$a") ;;
+  esac
+done
 RUNTIME="${YARDSTICK_RUNTIME:-10}"
-TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(kernel)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(kernel)
 mkdir -p "$OUT"
 
 modprobe brd rd_nr=1 rd_size=$((512 * 1024))   # /dev/ram0, 512 MiB of RAM
@@ -36,9 +45,13 @@ for t in "${TARGETS[@]}"; do
   {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$NQN","namespace":{"bdev_name":"ram0"}}},
   {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$LAB_RDMA_IP","trsvcid":"4420"}}}]}]}
 JSON
-      "$BIN" --config /tmp/yardstick.json --mode "$MODE" >"$OUT/nvmf-tgt.log" 2>&1 &
+      # shellcheck disable=SC2086  # NVMF_TGT_ARGS is a list of words
+      "$BIN" --config /tmp/yardstick.json --mode "$MODE" ${NVMF_TGT_ARGS:-} >"$OUT/nvmf-tgt.log" 2>&1 &
       TPID=$!
       wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/nvmf-tgt.log"; exit 1; }
+      # The CM id listens before the data buffers are registered (seconds of
+      # CPU): the idle figure starts once the daemon says it is running.
+      for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/nvmf-tgt.log" && break; sleep 0.05; done
       # Idle CPU of the target over 5 s with nothing connected.
       i0=$(awk '{print $14+$15}' /proc/$TPID/stat); s0=$(date +%s%N)
       timeout 5 tail --pid=$TPID -f /dev/null || true   # waits 5 s unless the target dies
