@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "RdmaTransport",
             dependencies: [
-                "Target", "NVMe", "Verbs", "Backends",
+                "Target", "NVMe", "Verbs", "Backends", "CShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // SPDK-format JSON configuration: parse, validate, apply to a Target.
