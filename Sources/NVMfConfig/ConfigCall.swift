@@ -36,17 +36,12 @@ public enum ConfigCall: Equatable, Sendable {
         case "bdev_malloc_create":
             // SPDK names a nameless malloc bdev MallocN; we require the name so
             // that nvmf_subsystem_add_ns can refer to it unambiguously.
-            let name = try p.requiredString("name")
-            let blockSize = try p.requiredInteger("block_size", in: 512...65536)
-            let blocks = try p.requiredInteger("num_blocks", in: 1...Int(Int64.max))
-            let uuid = try uuidField(&p, "uuid")
-            try p.ignoreIfDefault("md_size", default: .number(0))
-            try p.ignoreIfDefault("dif_type", default: .number(0))
+            let (name, blocks, blockSize, uuid) = try sizedDevice(&p)
             try p.ignoreIfDefault("md_interleave", default: .bool(false))
             _ = try p.integer("optimal_io_boundary", in: 0...Int(UInt32.max))
             _ = try p.integer("physical_block_size", in: 0...65536)
             _ = try p.integer("numa_id", in: -1...1024)
-            call = .bdevMallocCreate(name: name, numBlocks: UInt64(blocks), blockSize: blockSize, uuid: uuid)
+            call = .bdevMallocCreate(name: name, numBlocks: blocks, blockSize: blockSize, uuid: uuid)
         case "bdev_aio_create":
             let name = try p.requiredString("name")
             let filename = try p.requiredString("filename")
@@ -57,13 +52,8 @@ public enum ConfigCall: Equatable, Sendable {
             try p.ignoreIfDefault("nowait", default: .bool(false))
             call = .bdevAioCreate(name: name, filename: filename, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
         case "bdev_null_create":
-            let name = try p.requiredString("name")
-            let blockSize = try p.requiredInteger("block_size", in: 512...65536)
-            let blocks = try p.requiredInteger("num_blocks", in: 1...Int(Int64.max))
-            let uuid = try uuidField(&p, "uuid")
-            try p.ignoreIfDefault("md_size", default: .number(0))
-            try p.ignoreIfDefault("dif_type", default: .number(0))
-            call = .bdevNullCreate(name: name, numBlocks: UInt64(blocks), blockSize: blockSize, uuid: uuid)
+            let (name, blocks, blockSize, uuid) = try sizedDevice(&p)
+            call = .bdevNullCreate(name: name, numBlocks: blocks, blockSize: blockSize, uuid: uuid)
         case "nvmf_create_transport":
             call = .nvmfCreateTransport(try TransportConfig(&p))
         case "nvmf_create_subsystem":
@@ -105,6 +95,18 @@ public enum ConfigCall: Equatable, Sendable {
         }
         try p.finish()
         return call
+    }
+
+    /// The fields `bdev_malloc_create` and `bdev_null_create` share; metadata
+    /// and protection information are refused unless off.
+    static func sizedDevice(_ p: inout Params) throws(ConfigError) -> (String, UInt64, Int, DeviceUUID?) {
+        let name = try p.requiredString("name")
+        let blockSize = try p.requiredInteger("block_size", in: 512...65536)
+        let blocks = try p.requiredInteger("num_blocks", in: 1...Int.max)
+        let uuid = try uuidField(&p, "uuid")
+        try p.ignoreIfDefault("md_size", default: .number(0))
+        try p.ignoreIfDefault("dif_type", default: .number(0))
+        return (name, UInt64(blocks), blockSize, uuid)
     }
 
     static func uuidField(_ p: inout Params, _ key: String) throws(ConfigError) -> DeviceUUID? {

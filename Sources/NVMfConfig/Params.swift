@@ -54,10 +54,12 @@ struct Params {
             n = d
         case .some(let v): throw error(key, "must be an integer, not \(v.kind)")
         }
-        guard n == n.rounded(), n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+        // Int(exactly:) rather than Int(_:): 2^63 passes a Double range check
+        // against Int.max and would trap in the conversion.
+        guard let i = Int(exactly: n), range.contains(i) else {
             throw error(key, "must be an integer in \(range.lowerBound)...\(range.upperBound), not \(n)")
         }
-        return Int(n)
+        return i
     }
 
     mutating func requiredInteger(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {

@@ -187,3 +187,13 @@ private let full = """
     #expect(applied.listeners == [ListenerConfig(addressFamily: 1, address: "10.0.2.15", serviceID: "4420")])
     #expect(applied.transport == TransportConfig())
 }
+
+@Test func hugeNumbersAreRefusedNotTrapped() {
+    // 2^63 is within a Double comparison against Int.max but not representable as Int.
+    expectError(
+        #"{"subsystems":[{"subsystem":"bdev","config":[{"method":"bdev_null_create","params":{"name":"N","num_blocks":9223372036854775808,"block_size":512}}]}]}"#,
+        path: "subsystems[0].config[0] (bdev_null_create).params.num_blocks", contains: "must be an integer")
+    expectError(
+        #"{"subsystems":[{"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA","max_queue_depth":1e300}}]}]}"#,
+        path: "subsystems[0].config[0] (nvmf_create_transport).params.max_queue_depth", contains: "must be an integer")
+}
