@@ -55,7 +55,9 @@ public func checkConnectRequest(
         return .reject(.invalidHostReceiveQueueSize)
     }
     guard hostResponderResources > 0 else { return .reject(.invalidIRD) }
-    let depth = min(submissionDepth, max(deviceMaxWorkRequests / 2, 1))
+    // The QP's send queue holds 2 × depth + 1 WRs (data + response per
+    // command, plus one), which must fit in the device's max_qp_wr.
+    let depth = min(submissionDepth, max((deviceMaxWorkRequests - 1) / 2, 1))
     let readDepth = max(1, min(hostResponderResources, deviceReadLimit, depth))
     return .accept(
         AcceptParameters(

@@ -211,9 +211,10 @@ final class RdmaPollGroup {
 
     @inline(__always)
     func receiveCompleted(_ poller: DevicePoller, _ wc: WorkCompletion, _ id: WorkRequestID) {
-        let entry = connectionsByQP[wc.queuePairNumber].flatMap { connectionTable[$0] }
+        // A connection refused for lack of a table slot (index ≥ maxConnections)
+        // still gets its flushed receives: never index the table with it.
+        let entry = connectionsByQP[wc.queuePairNumber].flatMap { $0 < Self.maxConnections ? connectionTable[$0] : nil }
         if let pool = poller.receivePool {
-            pool.received()
             guard id.index < pool.count else { return }
             guard wc.isSuccess else {
                 // The buffer is fine (the QP failed, e.g. a capsule longer than
@@ -239,8 +240,16 @@ final class RdmaPollGroup {
             guard let entry else { return }
             entry._withUnsafeGuaranteedRef { connection in
                 guard let pool = connection.ownReceivePool else { return }
-                pool.received()
-                guard wc.isSuccess, id.index < pool.count else { return }
+                guard wc.isSuccess else {
+                    // As on the SRQ path: anything but a flush means the QP
+                    // failed (e.g. a capsule longer than the buffer); the connection goes.
+                    if wc.status != .flushError {
+                        connection.logger.warning("receive failed", metadata: ["status": "\(wc.status)"])
+                        connection.close()
+                    }
+                    return
+                }
+                guard id.index < pool.count else { return }
                 connection.commandArrived(receiveIndex: id.index, byteLength: Int(wc.byteLength))
             }
         }

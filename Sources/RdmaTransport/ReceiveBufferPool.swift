@@ -17,11 +17,7 @@ final class ReceiveBufferPool {
     let sharedReceiveQueue: SharedReceiveQueue?
     /// The QP whose receive queue this is (`no_srq`); set once the QP exists.
     var queuePair: QueuePair?
-    /// Connection index placed in receive `wr_id`s (per-QP pools only).
-    var connectionIndex = 0
     private let batch: ReceiveWorkRequestList
-    /// Receives posted and not yet completed.
-    private(set) var posted = 0
 
     init(
         protectionDomain: ProtectionDomain, count: Int, inCapsuleDataSize: Int,
@@ -54,7 +50,8 @@ final class ReceiveBufferPool {
     /// Queues entry `index` for posting at the next `flush`.
     @inline(__always)
     func repost(_ index: Int) {
-        let id = WorkRequestID(kind: .receive, connection: connectionIndex, index: index).rawValue
+        // Receives are routed by the completion's QP number, not by wr_id.
+        let id = WorkRequestID(kind: .receive, connection: 0, index: index).rawValue
         let base = region.address
         let commandSGE = ScatterGatherEntry(
             address: base &+ UInt64(commandAreaOffset &+ index &* 64), length: 64, lkey: region.lkey)
@@ -71,8 +68,7 @@ final class ReceiveBufferPool {
     /// Posts every queued receive with one call.
     @inline(__always)
     func flush() throws(VerbsError) {
-        let n = batch.count
-        guard n > 0 else { return }
+        guard !batch.isEmpty else { return }
         if let srq = sharedReceiveQueue {
             try srq.postReceive(batch)
         } else if let qp = queuePair {
@@ -81,15 +77,10 @@ final class ReceiveBufferPool {
             batch.removeAll()
             return
         }
-        posted &+= n
     }
 
     /// Drops queued reposts (the receive queue is gone).
     func discardQueued() { batch.removeAll() }
-
-    /// A receive completed (successfully or flushed).
-    @inline(__always)
-    func received() { posted &-= 1 }
 
     /// Queues and posts every entry (setup).
     func postAll() throws(VerbsError) {

@@ -41,6 +41,22 @@ import Testing
                     AcceptParameters(queueID: 1, queueDepth: 128, readDepth: 4, inCapsuleDataSize: 4096)))
     }
 
+    /// The send queue needs 2 × depth + 1 WRs; it must fit the device's max_qp_wr.
+    @Test func depthLeavesRoomInTheDevicesSendQueue() {
+        let request = data(qid: 1, hrqsize: 128, hsqsize: 127)
+        for maxWR in [256, 257] {
+            guard
+                case .accept(let p) = checkConnectRequest(
+                    privateData: request, hostResponderResources: 16, options: options, deviceReadLimit: 128,
+                    deviceMaxWorkRequests: maxWR)
+            else {
+                Issue.record("rejected with max_qp_wr \(maxWR)")
+                continue
+            }
+            #expect(2 * p.queueDepth + 1 <= maxWR, "depth \(p.queueDepth) overflows max_qp_wr \(maxWR)")
+        }
+    }
+
     @Test func shortPrivateDataIsInvalidLength() {
         #expect(
             check(Array(data(qid: 0, hrqsize: 32, hsqsize: 31).prefix(31))) == .reject(.invalidLength))
