@@ -38,11 +38,13 @@ def load(d, label, job):
 
 def main():
     d, prefix, command = sys.argv[1], sys.argv[2], sys.argv[3]
-    labels = [l for l in ("kernel", "nvmf-tgt") if os.path.exists(os.path.join(d, f"{l}.{JOBS[0]}.json"))]
+    # A boot may have run only some jobs (fio-suite.sh --jobs): keep those that ran.
+    ran = [job for job in JOBS if any(os.path.exists(os.path.join(d, f"{l}.{job}.json")) for l in ("kernel", "nvmf-tgt"))]
+    labels = [l for l in ("kernel", "nvmf-tgt") if ran and os.path.exists(os.path.join(d, f"{l}.{ran[0]}.json"))]
     res = {"command": command, "kernel_release": open(os.path.join(d, "kernel-release")).read().strip(),
            "guest_cpus": int(open(os.path.join(d, "guest-cpus")).read()), "targets": {}}
     for l in labels:
-        res["targets"][l] = {job: load(d, l, job) for job in JOBS}
+        res["targets"][l] = {job: load(d, l, job) for job in ran}
         v = os.path.join(d, f"{l}.verify-crc32c.json")
         res["targets"][l]["verify-crc32c"] = "passed" if os.path.exists(v) else "not run"
     idle = os.path.join(d, "nvmf-tgt.idle.cpu")
@@ -56,7 +58,7 @@ def main():
     if len(labels) == 2:
         head += " | IOPS ratio ours/kernel | p50 ratio ours/kernel"
     lines += [head + " |", "|" + "---|" * (1 + 5 * len(labels) + (2 if len(labels) == 2 else 0))]
-    for job in JOBS:
+    for job in ran:
         row = [job]
         for l in labels:
             r = res["targets"][l][job]

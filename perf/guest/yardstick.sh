@@ -3,7 +3,7 @@
 # RAM block device (brd) with each target in turn and runs the same fio suite
 # through the same kernel initiator.
 #   perf/guest/yardstick.sh [NAME=VALUE...] [kernel] [nvmf-tgt]     (default: kernel)
-# NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN.
+# NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
@@ -13,7 +13,7 @@ OUT="${LAB_OUT:?run me through lab/run}/fio"
 TARGETS=()
 for a in "$@"; do
   case "$a" in
-    YARDSTICK_RUNTIME=* | NVMF_TGT_MODE=* | NVMF_TGT_ARGS=* | NVMF_AIO_SUBMIT_BATCH=* | NVMF_POLL_WINDOW_US=* | NVMF_POLL_IDLE=* | NVMF_POLL_PIN=*) export "${a?}" ;;
+    YARDSTICK_RUNTIME=* | NVMF_TGT_MODE=* | NVMF_TGT_ARGS=* | NVMF_AIO_SUBMIT_BATCH=* | NVMF_POLL_WINDOW_US=* | NVMF_POLL_IDLE=* | NVMF_POLL_PIN=* | YARDSTICK_JOBS=*) export "${a?}" ;;
     *) TARGETS+=("$a") ;;
   esac
 done
@@ -31,7 +31,7 @@ for t in "${TARGETS[@]}"; do
     kernel)
       NQN=nqn.2026-11.io.nvmf-target:yardstick-kernel
       kernel_target_up "$NQN" "$DEV" "$LAB_RDMA_IP" 4420
-      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label kernel --out "$OUT" --runtime "$RUNTIME"
+      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label kernel --out "$OUT" --runtime "$RUNTIME" ${YARDSTICK_JOBS:+--jobs "$YARDSTICK_JOBS"}
       kernel_target_down "$NQN"
       ;;
     nvmf-tgt)
@@ -58,7 +58,7 @@ JSON
       i1=$(awk '{print $14+$15}' /proc/$TPID/stat); s1=$(date +%s%N)
       awk -v c=$((i1 - i0)) -v hz="$(getconf CLK_TCK)" -v ns=$((s1 - s0)) \
         'BEGIN { printf "{\"idle_cpu_pct_of_one_vcpu\": %.2f}\n", 100 * (c / hz) / (ns / 1e9) }' >"$OUT/nvmf-tgt.idle.cpu"
-      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label nvmf-tgt --out "$OUT" --runtime "$RUNTIME" --target-pid "$TPID"
+      perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label nvmf-tgt --out "$OUT" --runtime "$RUNTIME" --target-pid "$TPID" ${YARDSTICK_JOBS:+--jobs "$YARDSTICK_JOBS"}
       kill -INT "$TPID"; wait "$TPID" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/nvmf-tgt.log"; exit 1; }
       ;;
     *) echo "unknown target $t"; exit 2 ;;

@@ -4,16 +4,18 @@
 #
 #   perf/lib/fio-suite.sh --addr IP --nqn NQN --label NAME --out DIR
 #                         [--port 4420] [--runtime 10] [--target-pid PID]
+#                         [--jobs randread-4k-qd1,...,verify-crc32c]
 #
 # Connects (`nvme connect -t rdma`), finds the namespace's block device, runs
 #   randread-4k-qd1, randread-4k-qd32, randwrite-4k-qd32, seqread-128k-qd8
 # (libaio, direct, RUNTIME s each), then a crc32c write+verify pass, and
-# disconnects. For each job it writes DIR/NAME.JOB.json (fio's JSON) and
+# disconnects. --jobs runs only the named jobs (for quick experiments; the
+# results of record run them all). For each job it writes DIR/NAME.JOB.json (fio's JSON) and
 # DIR/NAME.JOB.cpu (guest CPU busy % over the job, and the target process's
 # CPU seconds if --target-pid is given). Exit status is non-zero if any job
 # failed or verification found a mismatch.
 set -euo pipefail
-PORT=4420 RUNTIME=10 TPID=""
+PORT=4420 RUNTIME=10 TPID="" JOBS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --addr) ADDR="$2"; shift 2 ;;
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --runtime) RUNTIME="$2"; shift 2 ;;
     --target-pid) TPID="$2"; shift 2 ;;
+    --jobs) JOBS="$2"; shift 2 ;;
     *) echo "fio-suite: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -39,8 +42,12 @@ trap 'nvme_host_disconnect "$NQN" || true' EXIT
 cpu_sample() { awk '/^cpu / {t=0; for(i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
 proc_cpu() { [ -n "$TPID" ] && awk '{print $14+$15}' "/proc/$TPID/stat" 2>/dev/null || echo 0; }
 
+# wanted JOB: true when JOB is in --jobs (or --jobs was not given).
+wanted() { [ -z "$JOBS" ] || [[ ",$JOBS," == *",$1,"* ]]; }
+
 run_job() {
   local name="$1"; shift
+  wanted "$name" || return 0
   local b0 t0 p0 b1 t1 p1
   read -r b0 t0 < <(cpu_sample); p0=$(proc_cpu)
   fio --name="$name" --filename="$DEV" --ioengine=libaio --direct=1 --time_based \
@@ -60,6 +67,7 @@ run_job randwrite-4k-qd32 --rw=randwrite --bs=4k --iodepth=32
 run_job seqread-128k-qd8 --rw=read --bs=128k --iodepth=8
 
 # Data integrity: write with crc32c headers, read back and verify every block.
+wanted verify-crc32c || exit 0
 SIZE=$(( $(blockdev --getsize64 "$DEV") < 268435456 ? $(blockdev --getsize64 "$DEV") : 268435456 ))
 fio --name=verify-crc32c --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
   --iodepth=16 --size="$SIZE" --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=json \
