@@ -46,6 +46,12 @@ final class RdmaConnection: TransportQueue {
     /// posted with one `ibv_post_send` by `flushSends` (RdmaConnection+SendBatch.swift).
     var pendingSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
     var pendingSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
+    /// Responses with a large RDMA WRITE, for the group's `SendOffloader`.
+    var offloadSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
+    var offloadSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
+    /// Chains handed to the offload thread and not yet reaped: the QP must
+    /// outlive them (`isDrained`).
+    var offloadedChains = 0
 
     /// The connection is going away: nothing more is sent; slots drain.
     var isClosing = false
@@ -318,7 +324,8 @@ final class RdmaConnection: TransportQueue {
             wr[0].raw.next = UnsafeMutableRawPointer(wr + 1).assumingMemoryBound(to: ibv_send_wr.self)
         }
         let count: Int32 = writeLength > 0 ? 2 : 1
-        queueSends(first: writeLength > 0 ? wr : wr + 1, last: wr + 1)
+        queueSends(
+            first: writeLength > 0 ? wr : wr + 1, last: wr + 1, offload: writeLength >= group.offloadThresholdBytes)
         sendDepth &+= Int(count)
         r.pointee.sendWorkRequests = count
         r.pointee.state = .completing
@@ -430,7 +437,13 @@ final class RdmaConnection: TransportQueue {
         try? cmID?.disconnect()
         try? queuePair?.moveToError()
         // WRs queued but never posted will never complete: undo them here.
-        dropQueuedSends(from: pendingSendHead)
+        let unposted = (pendingSendHead, offloadSendHead)
+        pendingSendHead = nil
+        pendingSendTail = nil
+        offloadSendHead = nil
+        offloadSendTail = nil
+        dropQueuedSends(from: unposted.0)
+        dropQueuedSends(from: unposted.1)
         for list in [waitingBuffer, waitingTransfer, waitingResponse] {
             var l = list
             while let slot = l.popFirst(requests) { release(Int(slot)) }
@@ -446,7 +459,9 @@ final class RdmaConnection: TransportQueue {
     }
 
     /// True when nothing of this connection is in flight on the device or in the Target.
-    var isDrained: Bool { isClosing && targetNotified && sendDepth == 0 && freeCount == depth }
+    var isDrained: Bool {
+        isClosing && targetNotified && sendDepth == 0 && freeCount == depth && offloadedChains == 0
+    }
 
     /// Releases the verbs resources (the CM id stays for the CM thread).
     func destroy() {

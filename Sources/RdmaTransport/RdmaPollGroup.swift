@@ -51,6 +51,10 @@ final class RdmaPollGroup {
     private var stopping = false
     private var stopDeadline: UInt64 = 0
     private var pollFDs: ContiguousArray<pollfd> = []
+    /// Posts large RDMA WRITE chains on a second thread (SendOffloader.swift); nil when disabled.
+    private(set) var offloader: SendOffloader?
+    /// Responses whose RDMA WRITE is at least this long go to `offloader` (`Int.max`: none).
+    private(set) var offloadThresholdBytes = Int.max
 
     /// Milliseconds between `tick`s (keep-alive, AEN delivery, inbox).
     static let tickInterval: UInt64 = 5
@@ -104,7 +108,19 @@ final class RdmaPollGroup {
         inbox.reserveCapacity(64)
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
+        let threshold = Self.sendOffloadOverride ?? options.sendOffloadThreshold
+        if threshold > 0 {
+            do {
+                offloader = try SendOffloader(thresholdBytes: threshold, pollThreadWakeFD: wake.writeFD)
+                offloadThresholdBytes = threshold
+            } catch {
+                logger.warning("send offload disabled", metadata: ["error": "\(error)"])
+            }
+        }
     }
+
+    /// `NVMF_SEND_OFFLOAD_BYTES`: overrides `send_offload_threshold` (measurements; 0 disables).
+    static let sendOffloadOverride: Int? = getenv("NVMF_SEND_OFFLOAD_BYTES").flatMap { Int(String(cString: $0)) }
 
     deinit {
         connectionTable.deallocate()
@@ -121,11 +137,20 @@ final class RdmaPollGroup {
 
     func run() {
         pinIfAsked()
+        do {
+            try offloader?.start(name: "nvmf-rdma-tx\(index)")
+        } catch {
+            logger.warning(
+                "send offload thread not started; posting on the poll thread", metadata: ["error": "\(error)"])
+            offloader = nil
+            offloadThresholdBytes = .max
+        }
         var lastTick = monotonicNanoseconds()
         var lastWork = lastTick
         while true {
             var work = 0
             for poller in pollers { work &+= pollCompletions(poller) }
+            if let offloader { work &+= reapOffloaded(offloader) }
             work &+= targetGroup.poll()
             let now = monotonicNanoseconds()
             if work > 0 { lastWork = now }
@@ -275,6 +300,18 @@ final class RdmaPollGroup {
             i &+= 1
         }
         sendFlushCount = 0
+        offloader?.publish()
+    }
+
+    /// Tells each connection about its chains the offload thread has posted.
+    @inline(__always)
+    func reapOffloaded(_ offloader: SendOffloader) -> Int {
+        offloader.reap { connection, result, refused in
+            guard connection >= 0, connection < Self.maxConnections, let entry = connectionTable[connection] else {
+                return
+            }
+            entry._withUnsafeGuaranteedRef { $0.offloadedChainPosted(errno: result, refused: refused) }
+        }
     }
 
     @inline(__always)
@@ -410,6 +447,11 @@ final class RdmaPollGroup {
     }
 
     private func shutdownResources() {
+        // The offload thread posts what it holds; then no QP is in its hands.
+        if let offloader {
+            offloader.stop()
+            _ = reapOffloaded(offloader)
+        }
         for case let connection? in connections {
             connection.destroy()
             manager.post(.connectionGone(connection))

@@ -26,6 +26,11 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     public var bufCacheSize: Int = 32
     /// acceptor_backlog: `rdma_listen` backlog.
     public var acceptorBacklog: Int = 100
+    /// Not an SPDK option: responses whose RDMA WRITE carries at least this
+    /// many bytes are posted by a second thread per poll group
+    /// (SendOffloader.swift), so rxe's packet work overlaps the next
+    /// command's backend I/O; 0 turns the thread off.
+    public var sendOffloadThreshold: Int = 65536
 
     public init() {}
 
@@ -59,6 +64,7 @@ public struct RdmaTransportOptions: Sendable, Hashable {
                 + "(\(pollGroupCount * bufCacheSize))"
         }
         if acceptorBacklog < 1 { return "acceptor_backlog must be at least 1" }
+        if sendOffloadThreshold < 0 { return "send_offload_threshold must not be negative" }
         return nil
     }
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs in the lab guest (via perf/variants.sh): in ONE boot, the kernel target
+# once, then nvmf-tgt under several variants (environment settings), round
+# robin for ROUNDS rounds, each running the same fio job on the same brd
+# device through the same kernel initiator. Comparing variants inside one
+# boot removes most of the boot-to-boot and host-load noise of TCG.
+#
+#   perf/guest/variants.sh ROUNDS RUNTIME JOB "LABEL:NAME=VALUE,NAME=VALUE" ...
+# JOB is one of perf/lib/fio-suite.sh's job names. Prints one line per run:
+#   variant LABEL round N iops X bw_mib_s Y p50_us Z target_cpu_s C
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/../lib/kernel-target.sh"
+. "$HERE/../../lab/lib/wait-listen.sh"
+OUT="${LAB_OUT:?run me through lab/run}/fio"
+ROUNDS="$1" RUNTIME="$2" JOB="$3"; shift 3
+mkdir -p "$OUT"
+modprobe brd rd_nr=1 rd_size=$((512 * 1024))
+DEV=/dev/ram0
+BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
+
+report() { # FILE_LABEL LABEL ROUND
+  python3 - "$OUT/$1.$JOB.json" "$OUT/$1.$JOB.cpu" "$2" "$3" <<'PY'
+import json, sys
+t = open(sys.argv[1]).read(); j = json.loads(t[t.index("{"):])["jobs"][0]
+s = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
+c = json.load(open(sys.argv[2]))
+print(f"variant {sys.argv[3]} round {sys.argv[4]} iops {s['iops']:.0f} bw_mib_s {s['bw_bytes']/1048576:.1f} "
+      f"p50_us {s['clat_ns']['percentile']['50.000000']/1000:.0f} target_cpu_s {c['target_cpu_s']} guest_cpu {c['guest_cpu_busy_pct']}")
+PY
+}
+
+run_kernel() { # ROUND
+  local nqn=nqn.2026-11.io.nvmf-target:variants-kernel
+  kernel_target_up "$nqn" "$DEV" "$LAB_RDMA_IP" 4420
+  perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "kernel-$1" --out "$OUT" --runtime "$RUNTIME" --jobs "$JOB" >/dev/null
+  kernel_target_down "$nqn"
+  report "kernel-$1" kernel "$1"
+}
+
+run_variant() { # SPEC ROUND
+  local label="${1%%:*}" settings="${1#*:}" nqn=nqn.2026-11.io.nvmf-target:variants
+  [ "$settings" = "$1" ] && settings=""
+  cat >/tmp/variants.json <<JSON
+{"subsystems":[{"subsystem":"bdev","config":[{"method":"bdev_aio_create","params":{"name":"ram0","filename":"$DEV","block_size":4096}}]},
+ {"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA"}},
+  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true,"serial_number":"SWIFTNVMF0002"}},
+  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"ram0"}}},
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$LAB_RDMA_IP","trsvcid":"4420"}}}]}]}
+JSON
+  local args=() mode=adaptive
+  IFS=, read -r -a pairs <<<"$settings"
+  for p in "${pairs[@]}"; do
+    case "$p" in
+      MODE=*) mode="${p#MODE=}" ;;
+      CORES=*) args+=(--cores "${p#CORES=}") ;;
+      ?*) args+=("$p") ;;
+    esac
+  done
+  local envs=()
+  for a in "${args[@]}"; do [[ "$a" == *=* ]] && envs+=("$a"); done
+  local flags=()
+  for a in "${args[@]}"; do [[ "$a" != *=* ]] && flags+=("$a"); done
+  env "${envs[@]}" "$BIN" --config /tmp/variants.json --mode "$mode" "${flags[@]}" >"$OUT/$label-$2.log" 2>&1 &
+  local tpid=$!
+  wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/$label-$2.log"; exit 1; }
+  for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/$label-$2.log" && break; sleep 0.05; done
+  perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "$label-$2" --out "$OUT" --runtime "$RUNTIME" \
+    --target-pid "$tpid" --jobs "$JOB" >/dev/null
+  kill -INT "$tpid"; wait "$tpid" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/$label-$2.log"; exit 1; }
+  report "$label-$2" "$label" "$2"
+}
+
+for r in $(seq "$ROUNDS"); do
+  run_kernel "$r"
+  for spec in "$@"; do run_variant "$spec" "$r"; done
+done
