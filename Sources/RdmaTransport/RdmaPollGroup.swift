@@ -412,7 +412,8 @@ final class RdmaPollGroup {
         }
         do {
             connection.targetQueue = try targetGroup.addQueue(
-                transport: connection, options: options.transportOptions, slotCount: connection.depth)
+                transport: connection, options: options.transportOptions, slotCount: connection.depth,
+                negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth))
             try connection.cmID?.accept(
                 privateData: connection.parameters.acceptPrivateData,
                 initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0)

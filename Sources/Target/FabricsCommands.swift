@@ -16,6 +16,7 @@ extension TargetQueue {
         guard connect.recordFormat == 0 else {
             return .failure(NVMeStatus.connectIncompatibleFormat.at(ConnectCommand.Offset.recordFormat))
         }
+        if let refused = checkNegotiatedLocked(connect) { return refused }
         guard data.count >= ConnectData.wireSize else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
         let raw = data.bytes
         guard ConnectData.isTerminated(raw, field: ConnectData.Offset.subsystemNQN) else {
@@ -41,6 +42,40 @@ extension TargetQueue {
         }
         if connect.queueID == 0 { return connectAdminLocked(connect, connectData, subsystem: s) }
         return connectIOLocked(connect, connectData, subsystem: s)
+    }
+
+    /// Holds Connect to what the transport negotiated for this connection
+    /// (`negotiated`, from `PollGroup.addQueue`); nil when it agrees.
+    ///
+    /// The transport sized this queue before any command arrived (RDMA: QP,
+    /// receive buffers and request slots from the CM private data's QID and
+    /// HSQSIZE), so Connect may not re-label or enlarge it:
+    /// - a QID other than the transport's: the queue would take the role
+    ///   (admin or I/O, which QID) of a connection it was not built for;
+    /// - SQSIZE + 1 above the negotiated depth: the host would be allowed
+    ///   more commands in flight than the queue has slots, and the excess
+    ///   would be dropped as a flow-control violation instead of refused here.
+    /// Both are Connect Invalid Parameters with IPO naming the SQE field, the
+    /// status the reference (§1.6) and nvmet give for a bad QID or SQSIZE.
+    /// nvmet and SPDK bound SQSIZE only by their configured maxima (MQES,
+    /// max_queue_depth) and take the QID from Connect alone; checking against
+    /// the per-connection values is stricter and cannot refuse the Linux
+    /// host, which sends the same QID and SQSIZE = HSQSIZE in both places.
+    private func checkNegotiatedLocked(_ connect: ConnectCommand) -> CommandResult? {
+        guard let n = negotiated else { return nil }
+        if connect.queueID != n.queueID {
+            target.logger.info(
+                "connect QID differs from the transport's",
+                metadata: ["qid": "\(connect.queueID)", "transportQID": "\(n.queueID)"])
+            return invalidParameter(ConnectCommand.Offset.queueID, inData: false)
+        }
+        if connect.queueDepth > n.queueDepth {
+            target.logger.info(
+                "connect SQSIZE exceeds the transport's queue depth",
+                metadata: ["sqsize": "\(connect.submissionQueueSize)", "depth": "\(n.queueDepth)"])
+            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+        }
+        return nil
     }
 
     private func invalidParameter(_ offset: Int, inData: Bool) -> CommandResult {

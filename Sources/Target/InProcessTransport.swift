@@ -33,14 +33,19 @@ public final class InProcessQueue: TransportQueue {
     ///   - slotCount: commands that may be in flight at once.
     ///   - bufferSize: bytes of each slot's data buffer (largest transfer
     ///     plus in-capsule data).
-    public init(pollGroup: PollGroup, options: TransportOptions, slotCount: Int = 32, bufferSize: Int = 8192)
-        throws(TargetError)
-    {
+    ///   - negotiated: a QID and depth to hold Connect to, as a transport with
+    ///     a connection handshake would (RDMA CM); nil (the default) leaves
+    ///     both to Connect, since nothing is negotiated in process.
+    public init(
+        pollGroup: PollGroup, options: TransportOptions, slotCount: Int = 32, bufferSize: Int = 8192,
+        negotiated: NegotiatedQueue? = nil
+    ) throws(TargetError) {
         buffers = (0..<slotCount).map { _ in WireBuffer(count: bufferSize) }
         commandIDs = ContiguousArray(repeating: 0, count: slotCount)
         busy = ContiguousArray(repeating: false, count: slotCount)
         ring = ContiguousArray(repeating: InProcessCompletion(), count: slotCount + 1)
-        targetQueue = try pollGroup.addQueue(transport: self, options: options, slotCount: slotCount)
+        targetQueue = try pollGroup.addQueue(
+            transport: self, options: options, slotCount: slotCount, negotiated: negotiated)
     }
 
     /// Submits `command` in `slot`.

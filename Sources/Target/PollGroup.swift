@@ -31,14 +31,19 @@ public final class PollGroup {
     ///   - options: the transport's limits.
     ///   - slotCount: one more than the largest slot index the transport will
     ///     pass to `execute` on this queue.
+    ///   - negotiated: the QID and depth the transport already agreed with the
+    ///     host for this connection (RDMA: the CM private data), which the
+    ///     Fabrics Connect must then match; nil when the transport negotiates
+    ///     nothing (the in-process transport), and Connect alone decides.
     /// - Throws: `.noResources` when the group's queue table is full.
-    public func addQueue(transport: any TransportQueue, options: TransportOptions, slotCount: Int)
-        throws(TargetError) -> TargetQueue
-    {
+    public func addQueue(
+        transport: any TransportQueue, options: TransportOptions, slotCount: Int,
+        negotiated: NegotiatedQueue? = nil
+    ) throws(TargetError) -> TargetQueue {
         guard let index = freeQueueIndexes.popLast() else { throw .noResources }
         let q = TargetQueue(
             target: target, pollGroup: self, transport: transport, options: options, slotCount: slotCount,
-            queueIndex: index)
+            negotiated: negotiated, queueIndex: index)
         queues[index] = q
         return q
     }
@@ -145,5 +150,26 @@ public final class PollGroup {
             channels[index] = nil
         }
         openChannelIndexes.removeAll()
+    }
+}
+
+/// What a transport agreed with the host for one connection before any
+/// NVMe command arrived.
+///
+/// On RDMA the CM CONNECT_REQUEST private data names the QID and HSQSIZE,
+/// and the target sizes the QP and its request slots from them. The Fabrics
+/// Connect that follows repeats both (QID, SQSIZE); the target holds it to
+/// what the transport built, so a QP sized as a 32-entry admin queue cannot
+/// become I/O queue 5 with 128 entries.
+public struct NegotiatedQueue: Hashable, Sendable {
+    /// QID the host named to the transport (0 = admin queue).
+    public var queueID: UInt16
+    /// Commands the transport can hold at once for this queue (1's based):
+    /// Connect's SQSIZE + 1 may not exceed it.
+    public var queueDepth: Int
+
+    public init(queueID: UInt16, queueDepth: Int) {
+        self.queueID = queueID
+        self.queueDepth = queueDepth
     }
 }

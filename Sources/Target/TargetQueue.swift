@@ -18,6 +18,10 @@ public final class TargetQueue {
     public let options: TransportOptions
     /// Index in the poll group's queue table (the high half of backend tags).
     let queueIndex: Int
+    /// QID and depth the transport agreed with the host before Connect (its
+    /// depth capped at the slot count), or nil when the transport negotiates
+    /// nothing. Connect must match it (`FabricsCommands.swift`).
+    public let negotiated: NegotiatedQueue?
 
     /// QID from Connect (0 = admin). Valid once `isConnected`.
     @exclusivity(unchecked) public internal(set) var queueID: UInt16 = 0
@@ -44,7 +48,7 @@ public final class TargetQueue {
 
     init(
         target: NVMfTarget, pollGroup: PollGroup, transport: any TransportQueue, options: TransportOptions,
-        slotCount: Int, queueIndex: Int
+        slotCount: Int, negotiated: NegotiatedQueue?, queueIndex: Int
     ) {
         self.target = target
         self.pollGroup = pollGroup
@@ -52,6 +56,11 @@ public final class TargetQueue {
         self.options = options
         self.queueIndex = queueIndex
         self.slots = ContiguousArray(repeating: SlotState(), count: max(slotCount, 1))
+        // More commands than slots could never be in flight, whatever the
+        // transport believes it negotiated.
+        self.negotiated = negotiated.map {
+            NegotiatedQueue(queueID: $0.queueID, queueDepth: min($0.queueDepth, max(slotCount, 1)))
+        }
     }
 
     /// CNTLID of the controller this queue belongs to, once connected.

@@ -373,3 +373,66 @@ extension RdmaTransportLabTests.BadInputLabTests {
         withExtendedLifetime((host, next)) {}
     }
 }
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// A Connect capsule for `queueID` whose 1024-byte data sits in the raw
+    /// host's registered memory (keyed SGL, as the Linux host sends it).
+    func connectCommand(
+        _ host: RawNVMeHost, cid: UInt16, queueID: UInt16, sqsize: UInt16, controllerID: UInt16
+    ) -> SubmissionQueueEntry {
+        let data = ConnectData(
+            hostID: (0..<16).map { UInt8($0 + 1) }, controllerID: controllerID,
+            subsystemNQN: RdmaTransportLabTests.nqn,
+            hostNQN: "nqn.2014-08.org.nvmexpress:uuid:01020304-0506-0708-090a-0b0c0d0e0f10")
+        data.encode(into: UnsafeMutableRawBufferPointer(start: host.hostData.bytes.baseAddress, count: 1024))
+        var connect = ConnectCommand(
+            commandID: cid, queueID: queueID, submissionQueueSize: sqsize, keepAliveTimeout: queueID == 0 ? 5000 : 0,
+            dataPointer: .keyed(
+                address: host.hostData.address, length: 1024, key: host.hostData.rkey, invalidate: false)
+        ).entry
+        connect.flags = SubmissionQueueEntry.sglFlags
+        return connect
+    }
+
+    /// The Connect command must name the QID the CM private data named, and
+    /// may not ask for more entries than the QP was built with: otherwise
+    /// Connect Invalid Parameters (82h) with IPO 42 (QID) or 44 (SQSIZE).
+    @Test func connectDisagreeingWithTheCMPrivateDataIsRefused() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let admin = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, queueID: 0)
+        let created = try admin.submit(connectCommand(admin, cid: 1, queueID: 0, sqsize: 31, controllerID: 0xFFFF))
+        #expect(created.nvmeStatus.isSuccess, "admin Connect status \(created.status)")
+        let cntlid = UInt16(truncatingIfNeeded: created.dword0)
+        #expect(fixture.subsystem.controllerCount == 1)
+
+        // CM: admin queue (qid 0). Connect: I/O queue 1.
+        let asAdmin = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, queueID: 0)
+        let relabel = try asAdmin.submit(
+            connectCommand(asAdmin, cid: 2, queueID: 1, sqsize: 31, controllerID: cntlid))
+        #expect(relabel.commandID == 2)
+        #expect(
+            relabel.nvmeStatus == .connectInvalidParameters && relabel.nvmeStatus.doNotRetry,
+            "status \(relabel.status)")
+        #expect(relabel.dword0 == 42, "IPO/IATTR \(relabel.dword0)")
+
+        // CM: I/O queue 1. Connect: a new controller (qid 0), which would otherwise succeed.
+        let asIO = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, queueID: 1)
+        let promote = try asIO.submit(connectCommand(asIO, cid: 3, queueID: 0, sqsize: 31, controllerID: 0xFFFF))
+        #expect(promote.nvmeStatus == .connectInvalidParameters, "status \(promote.status)")
+        #expect(promote.dword0 == 42, "IPO/IATTR \(promote.dword0)")
+        #expect(fixture.subsystem.controllerCount == 1)
+
+        // CM: admin queue of depth 16. Connect: SQSIZE 31 (32 entries), within the admin limit.
+        let small = try RawNVMeHost(
+            address: RdmaLab.address, port: RdmaTransportLabTests.port, queueID: 0, depth: 16)
+        let deeper = try small.submit(connectCommand(small, cid: 4, queueID: 0, sqsize: 31, controllerID: 0xFFFF))
+        #expect(deeper.nvmeStatus == .connectInvalidParameters, "status \(deeper.status)")
+        #expect(deeper.dword0 == 44, "IPO/IATTR \(deeper.dword0)")
+        #expect(fixture.subsystem.controllerCount == 1)
+        // The same connection connects once SQSIZE fits.
+        let fits = try small.submit(connectCommand(small, cid: 5, queueID: 0, sqsize: 15, controllerID: 0xFFFF))
+        #expect(fits.nvmeStatus.isSuccess, "status \(fits.status)")
+        #expect(fixture.subsystem.controllerCount == 2)
+        withExtendedLifetime((admin, asAdmin, asIO, small)) {}
+    }
+}

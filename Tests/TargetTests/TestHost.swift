@@ -15,10 +15,11 @@ final class TestHost {
 
     init(
         _ group: PollGroup, options: TransportOptions = TransportOptions(), slots: Int = 8,
-        bufferSize: Int = 256 * 1024
+        bufferSize: Int = 256 * 1024, negotiated: NegotiatedQueue? = nil
     ) throws {
         self.group = group
-        queue = try InProcessQueue(pollGroup: group, options: options, slotCount: slots, bufferSize: bufferSize)
+        queue = try InProcessQueue(
+            pollGroup: group, options: options, slotCount: slots, bufferSize: bufferSize, negotiated: negotiated)
     }
 
     struct Reply {
