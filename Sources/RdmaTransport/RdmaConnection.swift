@@ -20,7 +20,15 @@ final class RdmaConnection: TransportQueue {
     /// Receive buffers: the poller's SRQ pool, or this connection's own pool (`no_srq`).
     unowned(unsafe) var receivePool: ReceiveBufferPool
     let ownReceivePool: ReceiveBufferPool?
-    var targetQueue: TargetQueue?
+    var targetQueue: TargetQueue? {
+        didSet { queue = targetQueue.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `targetQueue` unretained, for the per-command path: using it costs a
+    /// load, no retain/release. Valid exactly as long as `targetQueue` holds
+    /// the queue (set together); the Target's poll group keeps it alive too
+    /// until it retires. QID and SQ flow control are read through it each
+    /// time, never copied: Connect sets them after the queue exists.
+    private(set) var queue: Unmanaged<TargetQueue>?
     /// Index in the group's connection table (in send `wr_id`s).
     var index = -1
     let queuePairNumber: UInt32
@@ -47,6 +55,9 @@ final class RdmaConnection: TransportQueue {
     var pendingSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
     var pendingSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
 
+    /// `no_srq`: reposts are queued in `ownReceivePool` and the group has
+    /// this connection on its receive-flush list (cleared by that flush).
+    var receivesQueued = false
     /// The connection is going away: nothing more is sent; slots drain.
     var isClosing = false
     /// Resources released; only the CM id is left for the CM thread.
@@ -172,11 +183,13 @@ final class RdmaConnection: TransportQueue {
             case .free, .transferringHostToController, .executing, .completing:
                 return
             case .new:
-                guard let queue = targetQueue else {
+                guard let queue else {
                     release(slot)
                     return
                 }
-                let plan = queue.plan(r.pointee.command, inCapsuleDataLength: r.pointee.inCapsuleLength)
+                let plan = queue._withUnsafeGuaranteedRef {
+                    $0.plan(r.pointee.command, inCapsuleDataLength: r.pointee.inCapsuleLength)
+                }
                 r.pointee.plan = plan
                 if !plan.status.isSuccess {
                     r.pointee.result = .failure(plan.status)
@@ -202,12 +215,15 @@ final class RdmaConnection: TransportQueue {
                 if !postRead(slot) { return }
                 r.pointee.state = .transferringHostToController
             case .readyToExecute:
-                guard let queue = targetQueue else {
+                guard let queue else {
                     release(slot)
                     return
                 }
                 r.pointee.state = .executing
-                switch queue.execute(r.pointee.command, data: dataBuffer(slot), slot: UInt32(slot)) {
+                let outcome = queue._withUnsafeGuaranteedRef {
+                    $0.execute(r.pointee.command, data: dataBuffer(slot), slot: UInt32(slot))
+                }
+                switch outcome {
                 case .completed(let result):
                     r.pointee.result = result
                     r.pointee.state = .executed
@@ -283,10 +299,17 @@ final class RdmaConnection: TransportQueue {
         let r = requests + slot
         recycleReceive(slot: slot)
         let cqe = responses.bytes.baseAddress! + (slot &* 16)
-        let head: UInt16 = targetQueue?.disablesSQFlowControl == true ? 0xFFFF : submissionQueueHead
+        var head = submissionQueueHead
+        var queueID: UInt16 = 0
+        if let queue {
+            queue._withUnsafeGuaranteedRef {
+                if $0.disablesSQFlowControl { head = 0xFFFF }
+                queueID = $0.queueID
+            }
+        }
         CompletionQueueEntry(
             dword0: r.pointee.result.dword0, dword1: r.pointee.result.dword1, submissionQueueHead: head,
-            submissionQueueID: targetQueue?.queueID ?? 0, commandID: r.pointee.command.commandID,
+            submissionQueueID: queueID, commandID: r.pointee.command.commandID,
             status: r.pointee.result.status.rawValue
         ).write(to: cqe)
         let writeLength = responseWriteLength(slot)
@@ -377,7 +400,7 @@ final class RdmaConnection: TransportQueue {
         {
             process(Int(slot))
         }
-        while !waitingBuffer.isEmpty, poller.bufferCache.count > 0 || poller.dataPool.freeCount > 0,
+        while !waitingBuffer.isEmpty, poller.bufferCache.count > 0 || poller.dataPool.approximateFreeCount > 0,
             let slot = waitingBuffer.popFirst(requests)
         {
             process(Int(slot))
@@ -396,9 +419,17 @@ final class RdmaConnection: TransportQueue {
 
     @inline(__always)
     func recycleReceive(_ index: Int) {
+        guard ownReceivePool != nil else {
+            receivePool.repost(index)
+            return
+        }
         // A closing connection's own receive queue is dead; the SRQ lives on.
-        if ownReceivePool != nil && isClosing { return }
+        if isClosing { return }
         receivePool.repost(index)
+        if !receivesQueued {
+            receivesQueued = true
+            group.needsReceiveFlush(self.index)
+        }
     }
 
     /// Frees slot `slot`: its buffers go back, the slot to the free stack.
