@@ -200,7 +200,9 @@ final class RdmaConnection: TransportQueue {
                     r.pointee.state = .needBuffer
                 }
             case .needBuffer:
-                guard let buffer = poller.bufferCache.get() else {
+                // Unmanaged: a call through `unowned(unsafe) poller` retains the cache around it.
+                let cache = Unmanaged.passUnretained(poller.bufferCache)
+                guard let buffer = cache._withUnsafeGuaranteedRef({ $0.get() }) else {
                     waitingBuffer.append(Int32(slot), requests)
                     return
                 }
@@ -330,9 +332,14 @@ final class RdmaConnection: TransportQueue {
         }
         wr[1].raw.next = nil
         if writeLength > 0 {
-            sge[0] = ibv_sge(
-                addr: UInt64(UInt(bitPattern: poller.dataPool.address(r.pointee.bufferIndex))),
-                length: UInt32(truncatingIfNeeded: writeLength), lkey: poller.dataPool.region.lkey)
+            // Unmanaged: the pool is shared by every poll group, and a
+            // retain/release through `unowned(unsafe) poller` would bounce its
+            // reference count between cores.
+            sge[0] = Unmanaged.passUnretained(poller.dataPool)._withUnsafeGuaranteedRef { pool in
+                ibv_sge(
+                    addr: UInt64(UInt(bitPattern: pool.address(r.pointee.bufferIndex))),
+                    length: UInt32(truncatingIfNeeded: writeLength), lkey: pool.region.lkey)
+            }
             wr[0].set(
                 id: WorkRequestID(kind: .write, connection: index, index: slot).rawValue,
                 opcode: .rdmaWrite,
@@ -417,18 +424,22 @@ final class RdmaConnection: TransportQueue {
         recycleReceive(Int(index))
     }
 
+    /// `receivePool` and `group` are used through `Unmanaged` here: a plain
+    /// call on an `unowned(unsafe)` reference gets a retain/release pair
+    /// around it (measured in the release build), once per command.
     @inline(__always)
     func recycleReceive(_ index: Int) {
+        let pool = Unmanaged.passUnretained(receivePool)
         guard ownReceivePool != nil else {
-            receivePool.repost(index)
+            pool._withUnsafeGuaranteedRef { $0.repost(index) }
             return
         }
         // A closing connection's own receive queue is dead; the SRQ lives on.
         if isClosing { return }
-        receivePool.repost(index)
+        pool._withUnsafeGuaranteedRef { $0.repost(index) }
         if !receivesQueued {
             receivesQueued = true
-            group.needsReceiveFlush(self.index)
+            Unmanaged.passUnretained(group)._withUnsafeGuaranteedRef { $0.needsReceiveFlush(self.index) }
         }
     }
 
