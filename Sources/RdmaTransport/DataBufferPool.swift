@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Verbs
 
 /// A mutex for control-path state shared between the CM thread and poll
@@ -38,12 +39,16 @@ final class DataBufferPool {
     let count: Int
     private let lock = TransportLock()
     private var free: [Int32]
+    /// `free.count`, published after every change under the lock, so a poll
+    /// group can ask "is anything left?" per I/O without taking the lock.
+    private let published = Atomic<Int>(0)
 
     init(protectionDomain: ProtectionDomain, count: Int, bufferSize: Int) throws(VerbsError) {
         region = try protectionDomain.allocateRegion(byteCount: count * bufferSize, access: .all)
         self.bufferSize = bufferSize
         self.count = count
         free = (0..<Int32(count)).reversed().map { $0 }
+        published.store(count, ordering: .relaxed)
     }
 
     /// Moves up to `wanted` free indexes into `cache`; returns how many.
@@ -54,6 +59,7 @@ final class DataBufferPool {
                 cache.push(index)
                 moved += 1
             }
+            published.store(free.count, ordering: .relaxed)
             return moved
         }
     }
@@ -65,11 +71,19 @@ final class DataBufferPool {
                 guard let index = cache.pop() else { break }
                 free.append(index)
             }
+            published.store(free.count, ordering: .relaxed)
         }
     }
 
-    /// Buffers not held by any cache or request (for leak checks).
+    /// Buffers not held by any cache or request, exactly (takes the lock; leak checks).
     var freeCount: Int { lock.withLock { free.count } }
+
+    /// `freeCount` without the lock: the value after the latest `take` or
+    /// `give` to finish, which may already be out of date when read, as the
+    /// locked count is the moment the lock drops. A hint for "worth trying
+    /// `get()`" (which takes the lock and decides for real), never a promise.
+    @inline(__always)
+    var approximateFreeCount: Int { published.load(ordering: .relaxed) }
 
     /// Address of buffer `index`.
     @inline(__always)

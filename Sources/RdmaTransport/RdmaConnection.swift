@@ -20,7 +20,15 @@ final class RdmaConnection: TransportQueue {
     /// Receive buffers: the poller's SRQ pool, or this connection's own pool (`no_srq`).
     unowned(unsafe) var receivePool: ReceiveBufferPool
     let ownReceivePool: ReceiveBufferPool?
-    var targetQueue: TargetQueue?
+    var targetQueue: TargetQueue? {
+        didSet { queue = targetQueue.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `targetQueue` unretained, for the per-command path: using it costs a
+    /// load, no retain/release. Valid exactly as long as `targetQueue` holds
+    /// the queue (set together); the Target's poll group keeps it alive too
+    /// until it retires. QID and SQ flow control are read through it each
+    /// time, never copied: Connect sets them after the queue exists.
+    private(set) var queue: Unmanaged<TargetQueue>?
     /// Index in the group's connection table (in send `wr_id`s).
     var index = -1
     let queuePairNumber: UInt32
@@ -53,6 +61,9 @@ final class RdmaConnection: TransportQueue {
     /// outlive them (`isDrained`).
     var offloadedChains = 0
 
+    /// `no_srq`: reposts are queued in `ownReceivePool` and the group has
+    /// this connection on its receive-flush list (cleared by that flush).
+    var receivesQueued = false
     /// The connection is going away: nothing more is sent; slots drain.
     var isClosing = false
     /// Resources released; only the CM id is left for the CM thread.
@@ -178,11 +189,13 @@ final class RdmaConnection: TransportQueue {
             case .free, .transferringHostToController, .executing, .completing:
                 return
             case .new:
-                guard let queue = targetQueue else {
+                guard let queue else {
                     release(slot)
                     return
                 }
-                let plan = queue.plan(r.pointee.command, inCapsuleDataLength: r.pointee.inCapsuleLength)
+                let plan = queue._withUnsafeGuaranteedRef {
+                    $0.plan(r.pointee.command, inCapsuleDataLength: r.pointee.inCapsuleLength)
+                }
                 r.pointee.plan = plan
                 if !plan.status.isSuccess {
                     r.pointee.result = .failure(plan.status)
@@ -193,7 +206,9 @@ final class RdmaConnection: TransportQueue {
                     r.pointee.state = .needBuffer
                 }
             case .needBuffer:
-                guard let buffer = poller.bufferCache.get() else {
+                // Unmanaged: a call through `unowned(unsafe) poller` retains the cache around it.
+                let cache = Unmanaged.passUnretained(poller.bufferCache)
+                guard let buffer = cache._withUnsafeGuaranteedRef({ $0.get() }) else {
                     waitingBuffer.append(Int32(slot), requests)
                     return
                 }
@@ -208,12 +223,15 @@ final class RdmaConnection: TransportQueue {
                 if !postRead(slot) { return }
                 r.pointee.state = .transferringHostToController
             case .readyToExecute:
-                guard let queue = targetQueue else {
+                guard let queue else {
                     release(slot)
                     return
                 }
                 r.pointee.state = .executing
-                switch queue.execute(r.pointee.command, data: dataBuffer(slot), slot: UInt32(slot)) {
+                let outcome = queue._withUnsafeGuaranteedRef {
+                    $0.execute(r.pointee.command, data: dataBuffer(slot), slot: UInt32(slot))
+                }
+                switch outcome {
                 case .completed(let result):
                     r.pointee.result = result
                     r.pointee.state = .executed
@@ -289,10 +307,17 @@ final class RdmaConnection: TransportQueue {
         let r = requests + slot
         recycleReceive(slot: slot)
         let cqe = responses.bytes.baseAddress! + (slot &* 16)
-        let head: UInt16 = targetQueue?.disablesSQFlowControl == true ? 0xFFFF : submissionQueueHead
+        var head = submissionQueueHead
+        var queueID: UInt16 = 0
+        if let queue {
+            queue._withUnsafeGuaranteedRef {
+                if $0.disablesSQFlowControl { head = 0xFFFF }
+                queueID = $0.queueID
+            }
+        }
         CompletionQueueEntry(
             dword0: r.pointee.result.dword0, dword1: r.pointee.result.dword1, submissionQueueHead: head,
-            submissionQueueID: targetQueue?.queueID ?? 0, commandID: r.pointee.command.commandID,
+            submissionQueueID: queueID, commandID: r.pointee.command.commandID,
             status: r.pointee.result.status.rawValue
         ).write(to: cqe)
         let writeLength = responseWriteLength(slot)
@@ -313,9 +338,14 @@ final class RdmaConnection: TransportQueue {
         }
         wr[1].raw.next = nil
         if writeLength > 0 {
-            sge[0] = ibv_sge(
-                addr: UInt64(UInt(bitPattern: poller.dataPool.address(r.pointee.bufferIndex))),
-                length: UInt32(truncatingIfNeeded: writeLength), lkey: poller.dataPool.region.lkey)
+            // Unmanaged: the pool is shared by every poll group, and a
+            // retain/release through `unowned(unsafe) poller` would bounce its
+            // reference count between cores.
+            sge[0] = Unmanaged.passUnretained(poller.dataPool)._withUnsafeGuaranteedRef { pool in
+                ibv_sge(
+                    addr: UInt64(UInt(bitPattern: pool.address(r.pointee.bufferIndex))),
+                    length: UInt32(truncatingIfNeeded: writeLength), lkey: pool.region.lkey)
+            }
             wr[0].set(
                 id: WorkRequestID(kind: .write, connection: index, index: slot).rawValue,
                 opcode: .rdmaWrite,
@@ -384,7 +414,7 @@ final class RdmaConnection: TransportQueue {
         {
             process(Int(slot))
         }
-        while !waitingBuffer.isEmpty, poller.bufferCache.count > 0 || poller.dataPool.freeCount > 0,
+        while !waitingBuffer.isEmpty, poller.bufferCache.count > 0 || poller.dataPool.approximateFreeCount > 0,
             let slot = waitingBuffer.popFirst(requests)
         {
             process(Int(slot))
@@ -401,11 +431,23 @@ final class RdmaConnection: TransportQueue {
         recycleReceive(Int(index))
     }
 
+    /// `receivePool` and `group` are used through `Unmanaged` here: a plain
+    /// call on an `unowned(unsafe)` reference gets a retain/release pair
+    /// around it (measured in the release build), once per command.
     @inline(__always)
     func recycleReceive(_ index: Int) {
+        let pool = Unmanaged.passUnretained(receivePool)
+        guard ownReceivePool != nil else {
+            pool._withUnsafeGuaranteedRef { $0.repost(index) }
+            return
+        }
         // A closing connection's own receive queue is dead; the SRQ lives on.
-        if ownReceivePool != nil && isClosing { return }
-        receivePool.repost(index)
+        if isClosing { return }
+        pool._withUnsafeGuaranteedRef { $0.repost(index) }
+        if !receivesQueued {
+            receivesQueued = true
+            Unmanaged.passUnretained(group)._withUnsafeGuaranteedRef { $0.needsReceiveFlush(self.index) }
+        }
     }
 
     /// Frees slot `slot`: its buffers go back, the slot to the free stack.

@@ -37,7 +37,16 @@ final class RdmaPollGroup {
     private let connectionTable: UnsafeMutablePointer<Unmanaged<RdmaConnection>?>
     static let maxConnections = 4096
     private var freeConnectionIndexes: [Int] = []
-    private var connectionsByQP: [UInt32: Int] = [:]
+    /// QP number → slot, for receive completions (an SRQ receive's `wr_id`
+    /// names no connection). Only slots below `maxConnections` are entered.
+    @exclusivity(unchecked) private var connectionsByQP = QueuePairTable(
+        minimumCapacity: 2 * RdmaPollGroup.maxConnections)
+    /// `no_srq`: connections with receive reposts queued since the last flush
+    /// (indexes), so `flushReceives` touches only those, not every connection.
+    private let receiveFlushList: UnsafeMutablePointer<Int32> = .allocate(capacity: RdmaPollGroup.maxConnections)
+    private var receiveFlushCount = 0
+    /// The list overflowed (only if many slots are reused in one pass): flush by walking all connections.
+    private var receiveFlushOverflowed = false
     private var liveConnections = 0
     /// Connections with WRs queued this iteration (indexes; may repeat).
     private let sendFlushList: UnsafeMutablePointer<Int32>
@@ -125,6 +134,7 @@ final class RdmaPollGroup {
     deinit {
         connectionTable.deallocate()
         sendFlushList.deallocate()
+        receiveFlushList.deallocate()
     }
 
     /// Queues a message for the group's thread (any thread).
@@ -237,8 +247,9 @@ final class RdmaPollGroup {
     @inline(__always)
     func receiveCompleted(_ poller: DevicePoller, _ wc: WorkCompletion, _ id: WorkRequestID) {
         // A connection refused for lack of a table slot (index ≥ maxConnections)
-        // still gets its flushed receives: never index the table with it.
-        let entry = connectionsByQP[wc.queuePairNumber].flatMap { $0 < Self.maxConnections ? connectionTable[$0] : nil }
+        // still gets its flushed receives, but `install` never enters it in
+        // `connectionsByQP`: a slot found there indexes the table safely.
+        let entry = connectionsByQP.lookup(wc.queuePairNumber).flatMap { connectionTable[$0] }
         if let pool = poller.receivePool {
             guard id.index < pool.count else { return }
             guard wc.isSuccess else {
@@ -321,13 +332,51 @@ final class RdmaPollGroup {
                 logger.error("SRQ receive post failed", metadata: ["error": "\(error)"])
             }
         }
-        // Per-connection receive queues (no_srq) are flushed connection by connection.
-        if poller.receivePool == nil {
-            for case let connection? in connections where connection.poller === poller {
-                guard let pool = connection.ownReceivePool, !connection.isClosing else { continue }
-                do { try pool.flush() } catch { connection.close() }
-            }
+        // Per-connection receive queues (no_srq): every listed connection, of
+        // whichever poller, goes at the first such poller's call.
+        if poller.receivePool == nil { flushConnectionReceives() }
+    }
+
+    /// A `no_srq` connection queued its first receive repost since its last flush.
+    @inline(__always)
+    func needsReceiveFlush(_ connectionIndex: Int) {
+        guard connectionIndex >= 0, connectionIndex < Self.maxConnections,
+            receiveFlushCount < Self.maxConnections
+        else {
+            receiveFlushOverflowed = true
+            return
         }
+        receiveFlushList[receiveFlushCount] = Int32(truncatingIfNeeded: connectionIndex)
+        receiveFlushCount &+= 1
+    }
+
+    /// Posts the queued reposts of each listed connection, one verbs call each.
+    @inline(__always)
+    private func flushConnectionReceives() {
+        if _slowPath(receiveFlushOverflowed) {
+            receiveFlushOverflowed = false
+            receiveFlushCount = 0
+            for case let connection? in connections { flushOwnReceives(of: connection) }
+            return
+        }
+        var i = 0
+        while i < receiveFlushCount {
+            // A slot freed and reused since it was listed: its new connection's
+            // flag is clear (or it listed itself too), so nothing goes twice.
+            if let entry = connectionTable[Int(receiveFlushList[i])] {
+                entry._withUnsafeGuaranteedRef { flushOwnReceives(of: $0) }
+            }
+            i &+= 1
+        }
+        receiveFlushCount = 0
+    }
+
+    @inline(__always)
+    private func flushOwnReceives(of connection: RdmaConnection) {
+        guard connection.receivesQueued else { return }
+        connection.receivesQueued = false
+        guard let pool = connection.ownReceivePool, !connection.isClosing else { return }
+        do { try pool.flush() } catch { connection.close() }
     }
 
     /// Requests waiting for buffers freed by another connection get another try.
@@ -403,7 +452,7 @@ final class RdmaPollGroup {
         connection.index = slot
         connections[slot] = connection
         if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
-        connectionsByQP[connection.queuePairNumber] = slot
+        if slot < Self.maxConnections { connectionsByQP.insert(connection.queuePairNumber, slot: slot) }
         liveConnections += 1
         if stopping || slot >= Self.maxConnections {
             try? connection.cmID?.reject(privateData: RDMARejectStatusNoResources.bytes)
@@ -441,8 +490,8 @@ final class RdmaPollGroup {
             freeConnectionIndexes.append(slot)
             liveConnections -= 1
         }
-        if connectionsByQP[connection.queuePairNumber] == slot {
-            connectionsByQP[connection.queuePairNumber] = nil
+        if connectionsByQP.lookup(connection.queuePairNumber) == slot {
+            connectionsByQP.remove(connection.queuePairNumber)
         }
         manager.post(.connectionGone(connection))
     }
