@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 LOG=$(mktemp)
-lab/run --timeout 3000 perf/guest/variants.sh "$@" 2>&1 | tee "$LOG" | grep -E '^variant|error|fail' || true
+lab/run --timeout 3000 perf/guest/variants.sh "$@" 2>&1 | tee "$LOG" | grep -E '^variant|^threads|error|fail' || true
 python3 - "$LOG" <<'PY'
 import re, statistics, sys
 runs = {}

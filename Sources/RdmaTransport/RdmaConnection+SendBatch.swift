@@ -55,7 +55,7 @@ extension RdmaConnection {
         if let head = offloadSendHead {
             offloadSendHead = nil
             offloadSendTail = nil
-            if let qp = queuePair, !isClosing, let offloader = group.offloader,
+            if let qp = queuePair, !isClosing, let offloader = sendOffloader,
                 offloader.submit(
                     queuePair: qp.pointer,
                     head: UnsafeMutableRawPointer(head).assumingMemoryBound(to: ibv_send_wr.self), connection: index)

@@ -60,6 +60,8 @@ final class RdmaConnection: TransportQueue {
     /// Chains handed to the offload thread and not yet reaped: the QP must
     /// outlive them (`isDrained`).
     var offloadedChains = 0
+    /// The group's offload thread this connection's large chains go to (the group owns it).
+    unowned(unsafe) var sendOffloader: SendOffloader? = nil
 
     /// `no_srq`: reposts are queued in `ownReceivePool` and the group has
     /// this connection on its receive-flush list (cleared by that flush).

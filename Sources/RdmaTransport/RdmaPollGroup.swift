@@ -61,8 +61,10 @@ final class RdmaPollGroup {
     private var stopDeadline: UInt64 = 0
     private var pollFDs: ContiguousArray<pollfd> = []
     /// Posts large RDMA WRITE chains on a second thread (SendOffloader.swift); nil when disabled.
-    private(set) var offloader: SendOffloader?
-    /// Responses whose RDMA WRITE is at least this long go to `offloader` (`Int.max`: none).
+    /// Post large RDMA WRITE chains on other threads (SendOffloader.swift);
+    /// a connection uses `offloaders[slot % count]`. Empty when disabled.
+    private(set) var offloaders: [SendOffloader] = []
+    /// Responses whose RDMA WRITE is at least this long are offloaded (`Int.max`: none).
     private(set) var offloadThresholdBytes = Int.max
 
     /// Milliseconds between `tick`s (keep-alive, AEN delivery, inbox).
@@ -118,11 +120,15 @@ final class RdmaPollGroup {
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
         let threshold = Self.sendOffloadOverride ?? options.sendOffloadThreshold
-        if threshold > 0 {
+        let threads = Self.sendOffloadThreadsOverride ?? options.sendOffloadThreads
+        if threshold > 0 && threads > 0 {
             do {
-                offloader = try SendOffloader(thresholdBytes: threshold, pollThreadWakeFD: wake.writeFD)
+                for _ in 0..<threads {
+                    offloaders.append(try SendOffloader(thresholdBytes: threshold, pollThreadWakeFD: wake.writeFD))
+                }
                 offloadThresholdBytes = threshold
             } catch {
+                offloaders = []
                 logger.warning("send offload disabled", metadata: ["error": "\(error)"])
             }
         }
@@ -130,6 +136,12 @@ final class RdmaPollGroup {
 
     /// `NVMF_SEND_OFFLOAD_BYTES`: overrides `send_offload_threshold` (measurements; 0 disables).
     static let sendOffloadOverride: Int? = getenv("NVMF_SEND_OFFLOAD_BYTES").flatMap { Int(String(cString: $0)) }
+    /// `NVMF_SEND_OFFLOAD_THREADS`: overrides `send_offload_threads` (measurements).
+    static let sendOffloadThreadsOverride: Int? = getenv("NVMF_SEND_OFFLOAD_THREADS").flatMap {
+        Int(String(cString: $0))
+    }
+    /// `NVMF_OFFLOAD_IDLE=spin`: keep spinning while offloaded posts are outstanding (measurements).
+    static let yieldsWhileOffloading: Bool = getenv("NVMF_OFFLOAD_IDLE").map { String(cString: $0) != "spin" } ?? true
 
     deinit {
         connectionTable.deallocate()
@@ -148,11 +160,12 @@ final class RdmaPollGroup {
     func run() {
         pinIfAsked()
         do {
-            try offloader?.start(name: "nvmf-rdma-tx\(index)")
+            for (n, offloader) in offloaders.enumerated() { try offloader.start(name: "nvmf-rdma-tx\(index).\(n)") }
         } catch {
             logger.warning(
                 "send offload thread not started; posting on the poll thread", metadata: ["error": "\(error)"])
-            offloader = nil
+            for offloader in offloaders { offloader.stop() }
+            offloaders = []
             offloadThresholdBytes = .max
         }
         var lastTick = monotonicNanoseconds()
@@ -160,7 +173,7 @@ final class RdmaPollGroup {
         while true {
             var work = 0
             for poller in pollers { work &+= pollCompletions(poller) }
-            if let offloader { work &+= reapOffloaded(offloader) }
+            for offloader in offloaders { work &+= reapOffloaded(offloader) }
             work &+= targetGroup.poll()
             let now = monotonicNanoseconds()
             if work > 0 { lastWork = now }
@@ -202,6 +215,12 @@ final class RdmaPollGroup {
     /// After a pass that found nothing, in a polling phase.
     @inline(__always)
     func idle() {
+        // The offload threads carry rxe's packet work now; spinning here
+        // would take a vCPU from them (and from the host's side of rxe).
+        if Self.yieldsWhileOffloading, offloadsOutstanding() {
+            sched_yield()
+            return
+        }
         switch Self.idleAction {
         case .spin: return
         case .yield: sched_yield()
@@ -311,7 +330,13 @@ final class RdmaPollGroup {
             i &+= 1
         }
         sendFlushCount = 0
-        offloader?.publish()
+        for offloader in offloaders { offloader.publish() }
+    }
+
+    @inline(__always)
+    func offloadsOutstanding() -> Bool {
+        for offloader in offloaders where offloader.outstanding > 0 { return true }
+        return false
     }
 
     /// Tells each connection about its chains the offload thread has posted.
@@ -450,6 +475,7 @@ final class RdmaPollGroup {
             connections.append(nil)
         }
         connection.index = slot
+        connection.sendOffloader = offloaders.isEmpty ? nil : offloaders[slot % offloaders.count]
         connections[slot] = connection
         if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
         if slot < Self.maxConnections { connectionsByQP.insert(connection.queuePairNumber, slot: slot) }
@@ -498,7 +524,7 @@ final class RdmaPollGroup {
 
     private func shutdownResources() {
         // The offload thread posts what it holds; then no QP is in its hands.
-        if let offloader {
+        for offloader in offloaders {
             offloader.stop()
             _ = reapOffloaded(offloader)
         }

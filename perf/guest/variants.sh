@@ -67,8 +67,14 @@ JSON
   for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/$label-$2.log" && break; sleep 0.05; done
   perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "$label-$2" --out "$OUT" --runtime "$RUNTIME" \
     --target-pid "$tpid" --jobs "$JOB" >/dev/null
+  # CPU seconds per thread (poll group, send offload, CM, main) over the whole run.
+  local threads=""
+  for t in /proc/$tpid/task/*; do
+    threads+="$(tr -d ' ' <"$t/comm")=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "$t/stat") "
+  done
   kill -INT "$tpid"; wait "$tpid" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/$label-$2.log"; exit 1; }
   report "$label-$2" "$label" "$2"
+  echo "threads $label round $2: $threads"
 }
 
 for r in $(seq "$ROUNDS"); do
