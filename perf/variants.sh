@@ -4,8 +4,8 @@
 #
 #   perf/variants.sh ROUNDS RUNTIME JOB "LABEL:NAME=VALUE,..." ...
 # NAME=VALUE pairs are environment for nvmf-tgt, except MODE= (--mode) and
-# CORES= (--cores). Example, send offload off against on, 3 rounds of 8 s:
-#   perf/variants.sh 3 8 seqread-128k-qd8 "off:NVMF_SEND_OFFLOAD_BYTES=0" "on:"
+# CORES= (--cores). Example, poll against adaptive mode, 3 rounds of 8 s:
+#   perf/variants.sh 3 8 seqread-128k-qd8 "poll:MODE=poll" "adaptive:"
 # Prints one line per run and a per-variant median ratio to the kernel target.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,65 +10,30 @@ import Verbs
 // iteration's completions and backend events are handled
 // (`RdmaPollGroup.flushSends`). RC ordering within one chain keeps each
 // RDMA WRITE ahead of its response SEND.
-//
-// A response with a large RDMA WRITE goes on a second chain, which
-// `flushSends` hands to the group's `SendOffloader` thread instead of
-// posting it here (see SendOffloader.swift for why and for the drain rule).
 
 extension RdmaConnection {
-    /// Appends the WRs `first...last` (already linked, `last.next == nil`) to
-    /// the pending chain, or to the offload chain when `offload` is set.
+    /// Appends the WRs `first...last` (already linked, `last.next == nil`) to the pending chain.
     @inline(__always)
     func queueSends(
-        first: UnsafeMutablePointer<SendWorkRequest>, last: UnsafeMutablePointer<SendWorkRequest>,
-        offload: Bool = false
+        first: UnsafeMutablePointer<SendWorkRequest>, last: UnsafeMutablePointer<SendWorkRequest>
     ) {
-        let wasIdle = pendingSendHead == nil && offloadSendHead == nil
-        if offload {
-            if let tail = offloadSendTail {
-                tail.pointee.raw.next = UnsafeMutableRawPointer(first).assumingMemoryBound(to: ibv_send_wr.self)
-            } else {
-                offloadSendHead = first
-            }
-            offloadSendTail = last
-        } else {
-            if let tail = pendingSendTail {
-                tail.pointee.raw.next = UnsafeMutableRawPointer(first).assumingMemoryBound(to: ibv_send_wr.self)
-            } else {
-                pendingSendHead = first
-            }
+        if let tail = pendingSendTail {
+            tail.pointee.raw.next = UnsafeMutableRawPointer(first).assumingMemoryBound(to: ibv_send_wr.self)
             pendingSendTail = last
+        } else {
+            pendingSendHead = first
+            pendingSendTail = last
+            group.needsSendFlush(index)  // May post at once; the chain is complete by now.
         }
-        if wasIdle { group.needsSendFlush(index) }  // May post at once; the chain is complete by now.
     }
 
-    /// Posts the pending chain with one `ibv_post_send` and hands the offload
-    /// chain to the offload thread (or posts it too when its ring is full).
-    /// On failure the WRs from the refused one on are undone and the connection closes.
+    /// Posts the pending chain with one `ibv_post_send`. On failure the WRs
+    /// from the refused one on are undone and the connection closes.
     @inline(__always)
     func flushSends() {
-        if let head = pendingSendHead {
-            pendingSendHead = nil
-            pendingSendTail = nil
-            post(head)
-        }
-        if let head = offloadSendHead {
-            offloadSendHead = nil
-            offloadSendTail = nil
-            if let qp = queuePair, !isClosing, let offloader = sendOffloader,
-                offloader.submit(
-                    queuePair: qp.pointer,
-                    head: UnsafeMutableRawPointer(head).assumingMemoryBound(to: ibv_send_wr.self), connection: index)
-            {
-                offloadedChains &+= 1
-            } else {
-                post(head)
-            }
-        }
-    }
-
-    @inline(__always)
-    private func post(_ head: UnsafeMutablePointer<SendWorkRequest>) {
+        guard let head = pendingSendHead else { return }
+        pendingSendHead = nil
+        pendingSendTail = nil
         guard let qp = queuePair, !isClosing else {
             dropQueuedSends(from: head)
             return
@@ -77,29 +42,19 @@ extension RdmaConnection {
         let rc = ibv_post_send(
             qp.pointer, UnsafeMutableRawPointer(head).assumingMemoryBound(to: ibv_send_wr.self), &bad)
         guard rc != 0 else { return }
-        postFailed(errno: rc, refused: bad ?? UnsafeMutableRawPointer(head).assumingMemoryBound(to: ibv_send_wr.self))
-    }
-
-    /// The offload thread posted (or failed to post) one chain of this connection.
-    func offloadedChainPosted(errno rc: Int32, refused: UnsafeMutablePointer<ibv_send_wr>?) {
-        offloadedChains &-= 1
-        if rc != 0, let refused {
-            postFailed(errno: rc, refused: refused)
-        } else if isClosing {
-            group.checkDrained(self)
-        }
-    }
-
-    /// `ibv_post_send` refused `refused` and the WRs after it: undo them, close.
-    private func postFailed(errno rc: Int32, refused: UnsafeMutablePointer<ibv_send_wr>) {
         logger.error("ibv_post_send failed; closing the connection", metadata: ["errno": "\(rc)"])
-        dropQueuedSends(from: UnsafeMutableRawPointer(refused).assumingMemoryBound(to: SendWorkRequest.self))
+        dropQueuedSends(
+            from: bad.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: SendWorkRequest.self) } ?? head)
         close()
     }
 
     /// Undoes the accounting of queued WRs that were never posted, from
     /// `first` to the end of the chain, and frees their requests.
     func dropQueuedSends(from first: UnsafeMutablePointer<SendWorkRequest>?) {
+        if first == pendingSendHead {
+            pendingSendHead = nil
+            pendingSendTail = nil
+        }
         var slots: [Int] = []  // Error path only.
         var wr = first
         while let current = wr {

@@ -54,14 +54,6 @@ final class RdmaConnection: TransportQueue {
     /// posted with one `ibv_post_send` by `flushSends` (RdmaConnection+SendBatch.swift).
     var pendingSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
     var pendingSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
-    /// Responses with a large RDMA WRITE, for the group's `SendOffloader`.
-    var offloadSendHead: UnsafeMutablePointer<SendWorkRequest>? = nil
-    var offloadSendTail: UnsafeMutablePointer<SendWorkRequest>? = nil
-    /// Chains handed to the offload thread and not yet reaped: the QP must
-    /// outlive them (`isDrained`).
-    var offloadedChains = 0
-    /// The group's offload thread this connection's large chains go to (the group owns it).
-    unowned(unsafe) var sendOffloader: SendOffloader? = nil
 
     /// `no_srq`: reposts are queued in `ownReceivePool` and the group has
     /// this connection on its receive-flush list (cleared by that flush).
@@ -356,8 +348,7 @@ final class RdmaConnection: TransportQueue {
             wr[0].raw.next = UnsafeMutableRawPointer(wr + 1).assumingMemoryBound(to: ibv_send_wr.self)
         }
         let count: Int32 = writeLength > 0 ? 2 : 1
-        queueSends(
-            first: writeLength > 0 ? wr : wr + 1, last: wr + 1, offload: writeLength >= group.offloadThresholdBytes)
+        queueSends(first: writeLength > 0 ? wr : wr + 1, last: wr + 1)
         sendDepth &+= Int(count)
         r.pointee.sendWorkRequests = count
         r.pointee.state = .completing
@@ -481,13 +472,7 @@ final class RdmaConnection: TransportQueue {
         try? cmID?.disconnect()
         try? queuePair?.moveToError()
         // WRs queued but never posted will never complete: undo them here.
-        let unposted = (pendingSendHead, offloadSendHead)
-        pendingSendHead = nil
-        pendingSendTail = nil
-        offloadSendHead = nil
-        offloadSendTail = nil
-        dropQueuedSends(from: unposted.0)
-        dropQueuedSends(from: unposted.1)
+        dropQueuedSends(from: pendingSendHead)
         for list in [waitingBuffer, waitingTransfer, waitingResponse] {
             var l = list
             while let slot = l.popFirst(requests) { release(Int(slot)) }
@@ -503,9 +488,7 @@ final class RdmaConnection: TransportQueue {
     }
 
     /// True when nothing of this connection is in flight on the device or in the Target.
-    var isDrained: Bool {
-        isClosing && targetNotified && sendDepth == 0 && freeCount == depth && offloadedChains == 0
-    }
+    var isDrained: Bool { isClosing && targetNotified && sendDepth == 0 && freeCount == depth }
 
     /// Releases the verbs resources (the CM id stays for the CM thread).
     func destroy() {

@@ -60,12 +60,6 @@ final class RdmaPollGroup {
     private var stopping = false
     private var stopDeadline: UInt64 = 0
     private var pollFDs: ContiguousArray<pollfd> = []
-    /// Posts large RDMA WRITE chains on a second thread (SendOffloader.swift); nil when disabled.
-    /// Post large RDMA WRITE chains on other threads (SendOffloader.swift);
-    /// a connection uses `offloaders[slot % count]`. Empty when disabled.
-    private(set) var offloaders: [SendOffloader] = []
-    /// Responses whose RDMA WRITE is at least this long are offloaded (`Int.max`: none).
-    private(set) var offloadThresholdBytes = Int.max
 
     /// Milliseconds between `tick`s (keep-alive, AEN delivery, inbox).
     static let tickInterval: UInt64 = 5
@@ -119,29 +113,7 @@ final class RdmaPollGroup {
         inbox.reserveCapacity(64)
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
-        let threshold = Self.sendOffloadOverride ?? options.sendOffloadThreshold
-        let threads = Self.sendOffloadThreadsOverride ?? options.sendOffloadThreads
-        if threshold > 0 && threads > 0 {
-            do {
-                for _ in 0..<threads {
-                    offloaders.append(try SendOffloader(thresholdBytes: threshold, pollThreadWakeFD: wake.writeFD))
-                }
-                offloadThresholdBytes = threshold
-            } catch {
-                offloaders = []
-                logger.warning("send offload disabled", metadata: ["error": "\(error)"])
-            }
-        }
     }
-
-    /// `NVMF_SEND_OFFLOAD_BYTES`: overrides `send_offload_threshold` (measurements; 0 disables).
-    static let sendOffloadOverride: Int? = getenv("NVMF_SEND_OFFLOAD_BYTES").flatMap { Int(String(cString: $0)) }
-    /// `NVMF_SEND_OFFLOAD_THREADS`: overrides `send_offload_threads` (measurements).
-    static let sendOffloadThreadsOverride: Int? = getenv("NVMF_SEND_OFFLOAD_THREADS").flatMap {
-        Int(String(cString: $0))
-    }
-    /// `NVMF_OFFLOAD_IDLE=spin`: keep spinning while offloaded posts are outstanding (measurements).
-    static let yieldsWhileOffloading: Bool = getenv("NVMF_OFFLOAD_IDLE").map { String(cString: $0) != "spin" } ?? true
 
     deinit {
         connectionTable.deallocate()
@@ -159,21 +131,11 @@ final class RdmaPollGroup {
 
     func run() {
         pinIfAsked()
-        do {
-            for (n, offloader) in offloaders.enumerated() { try offloader.start(name: "nvmf-rdma-tx\(index).\(n)") }
-        } catch {
-            logger.warning(
-                "send offload thread not started; posting on the poll thread", metadata: ["error": "\(error)"])
-            for offloader in offloaders { offloader.stop() }
-            offloaders = []
-            offloadThresholdBytes = .max
-        }
         var lastTick = monotonicNanoseconds()
         var lastWork = lastTick
         while true {
             var work = 0
             for poller in pollers { work &+= pollCompletions(poller) }
-            for offloader in offloaders { work &+= reapOffloaded(offloader) }
             work &+= targetGroup.poll()
             let now = monotonicNanoseconds()
             if work > 0 { lastWork = now }
@@ -215,12 +177,6 @@ final class RdmaPollGroup {
     /// After a pass that found nothing, in a polling phase.
     @inline(__always)
     func idle() {
-        // The offload threads carry rxe's packet work now; spinning here
-        // would take a vCPU from them (and from the host's side of rxe).
-        if Self.yieldsWhileOffloading, offloadsOutstanding() {
-            sched_yield()
-            return
-        }
         switch Self.idleAction {
         case .spin: return
         case .yield: sched_yield()
@@ -330,24 +286,6 @@ final class RdmaPollGroup {
             i &+= 1
         }
         sendFlushCount = 0
-        for offloader in offloaders { offloader.publish() }
-    }
-
-    @inline(__always)
-    func offloadsOutstanding() -> Bool {
-        for offloader in offloaders where offloader.outstanding > 0 { return true }
-        return false
-    }
-
-    /// Tells each connection about its chains the offload thread has posted.
-    @inline(__always)
-    func reapOffloaded(_ offloader: SendOffloader) -> Int {
-        offloader.reap { connection, result, refused in
-            guard connection >= 0, connection < Self.maxConnections, let entry = connectionTable[connection] else {
-                return
-            }
-            entry._withUnsafeGuaranteedRef { $0.offloadedChainPosted(errno: result, refused: refused) }
-        }
     }
 
     @inline(__always)
@@ -475,7 +413,6 @@ final class RdmaPollGroup {
             connections.append(nil)
         }
         connection.index = slot
-        connection.sendOffloader = offloaders.isEmpty ? nil : offloaders[slot % offloaders.count]
         connections[slot] = connection
         if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
         if slot < Self.maxConnections { connectionsByQP.insert(connection.queuePairNumber, slot: slot) }
@@ -523,11 +460,6 @@ final class RdmaPollGroup {
     }
 
     private func shutdownResources() {
-        // The offload thread posts what it holds; then no QP is in its hands.
-        for offloader in offloaders {
-            offloader.stop()
-            _ = reapOffloaded(offloader)
-        }
         for case let connection? in connections {
             connection.destroy()
             manager.post(.connectionGone(connection))

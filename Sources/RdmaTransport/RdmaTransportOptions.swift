@@ -26,15 +26,6 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     public var bufCacheSize: Int = 32
     /// acceptor_backlog: `rdma_listen` backlog.
     public var acceptorBacklog: Int = 100
-    /// Not an SPDK option: responses whose RDMA WRITE carries at least this
-    /// many bytes are posted by a second thread per poll group
-    /// (SendOffloader.swift), so rxe's packet work overlaps the next
-    /// command's backend I/O; 0 turns the thread off.
-    public var sendOffloadThreshold: Int = 65536
-    /// Not an SPDK option: offload threads per poll group. rxe serialises
-    /// one QP's packet work, so more threads help only when hosts use
-    /// several queues (a connection sticks to one thread).
-    public var sendOffloadThreads: Int = 2
 
     public init() {}
 
@@ -68,8 +59,6 @@ public struct RdmaTransportOptions: Sendable, Hashable {
                 + "(\(pollGroupCount * bufCacheSize))"
         }
         if acceptorBacklog < 1 { return "acceptor_backlog must be at least 1" }
-        if sendOffloadThreshold < 0 { return "send_offload_threshold must not be negative" }
-        if sendOffloadThreads < 0 || sendOffloadThreads > 64 { return "send_offload_threads must be in 0...64" }
         return nil
     }
 
