@@ -12,6 +12,8 @@ final class ConnectionManager {
     enum Message {
         /// A poll group released a connection's verbs resources; drop its CM id.
         case connectionGone(RdmaConnection)
+        /// A poll group dropped its poller of a removed device (DeviceRemoval.swift).
+        case pollerReleased(DeviceResources, group: Int)
         case stop
     }
 
@@ -19,12 +21,18 @@ final class ConnectionManager {
     let logger: Logger
     let eventChannel: EventChannel
     var groups: [RdmaPollGroup] = []
-    private var listeners: [ConnectionID] = []
-    private var devices: [DeviceResources] = []
-    private var connectionsByID: [UnsafeMutablePointer<rdma_cm_id>: RdmaConnection] = [:]
+    /// Listening ids and the address each was asked for (to listen again after a device removal).
+    var listeners: [(id: ConnectionID, address: SocketAddress)] = []
+    /// Addresses whose listener went with its device; retried every second (DeviceRemoval.swift).
+    var lostListenAddresses: [SocketAddress] = []
+    var lastListenRetry: UInt64 = 0
+    /// When to let librdmacm notice a released device (DeviceRemoval.swift).
+    var resynchronizeDevicesAt: UInt64? = nil
+    var devices: [DeviceResources] = []
+    var connectionsByID: [UnsafeMutablePointer<rdma_cm_id>: RdmaConnection] = [:]
     private var connectionsByQP: [UInt32: RdmaConnection] = [:]
     private var nextGroup = 0
-    private let inboxLock = TransportLock()
+    let inboxLock = TransportLock()
     private var inbox: [Message] = []
     private let wake = WakeupPipe()
     private var wakeFD: Int32 { wake.readFD }
@@ -53,7 +61,7 @@ final class ConnectionManager {
         if let verbs = id.pointer.pointee.verbs {
             _ = try deviceResources(verbs, listener: id, id: id)
         }
-        inboxLock.withLock { listeners.append(id) }
+        inboxLock.withLock { listeners.append((id, address)) }
         return id
     }
 
@@ -82,16 +90,19 @@ final class ConnectionManager {
             for message in messages {
                 switch message {
                 case .connectionGone(let connection): forget(connection)
+                case .pollerReleased(let device, let group): pollerReleased(device, group: group)
                 case .stop:
                     stopping = true
                     let ids = inboxLock.withLock { () -> [ConnectionID] in
-                        let l = listeners
+                        let l = listeners.map(\.id)
                         listeners.removeAll()
                         return l
                     }
                     _ = ids
+                    lostListenAddresses.removeAll()
                 }
             }
+            if !stopping { deviceRemovalHousekeeping() }
             if stopping && connectionsByID.isEmpty { break }
         }
         let all = inboxLock.withLock { () -> [DeviceResources] in
@@ -115,14 +126,18 @@ final class ConnectionManager {
             connectRequest(event)
         case .established:
             logger.debug("connection established")
-        case .disconnected, .timewaitExit, .addressChange, .deviceRemoval, .connectError, .unreachable,
+        case .deviceRemoval:
+            // On a listener or a queue alike: everything on the device must go,
+            // or `rdma link delete` (ib_unregister_device) waits for us forever.
+            if let verbs = event.id.pointer.pointee.verbs { deviceRemoved(verbs) }
+        case .disconnected, .timewaitExit, .addressChange, .connectError, .unreachable,
             .rejected:
             if let connection = connectionsByID[event.id.pointer] {
                 if event.type != .timewaitExit {
                     logger.debug("CM event on a queue", metadata: ["event": "\(event.type)"])
                 }
                 connection.group.post(.disconnect(connection))
-            } else if event.type == .addressChange || event.type == .deviceRemoval {
+            } else if event.type == .addressChange {
                 logger.warning("CM event on a listener", metadata: ["event": "\(event.type)"])
             }
         default:
@@ -142,6 +157,9 @@ final class ConnectionManager {
                 }
             case IBV_EVENT_QP_LAST_WQE_REACHED, IBV_EVENT_COMM_EST:
                 break
+            case IBV_EVENT_DEVICE_FATAL:
+                logger.error("device fatal event", metadata: ["device": "\(device.context.name)"])
+                deviceRemoved(device.key)
             default:
                 logger.info("device async event", metadata: ["event": "\(event.name)"])
             }
@@ -156,7 +174,7 @@ final class ConnectionManager {
             try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
             return
         }
-        guard let verbs = id.pointer.pointee.verbs else {
+        guard let verbs = id.pointer.pointee.verbs, !isRemoved(verbs) else {
             try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
             return
         }

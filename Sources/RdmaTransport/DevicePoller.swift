@@ -11,6 +11,12 @@ final class DeviceResources {
     let dataPool: DataBufferPool
     /// One poller per poll group, made on the first connection the group gets from this device.
     var pollers: [DevicePoller?]
+    /// The device went away (DEVICE_REMOVAL or a fatal async event): no new
+    /// connections; its resources are being released (DeviceRemoval.swift).
+    /// CM thread only.
+    var isRemoved = false
+    /// Poll groups that still hold a poller of this removed device. CM thread only.
+    var pollersToRelease = 0
 
     init(context: DeviceContext, options: RdmaTransportOptions, pollGroupCount: Int)
         throws(VerbsError)

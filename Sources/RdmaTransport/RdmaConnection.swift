@@ -41,7 +41,13 @@ final class RdmaConnection: TransportQueue {
     let workRequests: UnsafeMutablePointer<SendWorkRequest>
     let sges: UnsafeMutablePointer<ibv_sge>
     /// 16-byte CQEs, one per slot.
-    let responses: MemoryRegion
+    /// Released by `destroy()`: it pins the PD, and a removed device is
+    /// released only when nothing pins its PD (DeviceRemoval.swift), while the
+    /// Target may keep this object until its queue retires.
+    private(set) var responseRegion: MemoryRegion?
+    let responseBytes: UnsafeMutableRawPointer
+    let responseAddress: UInt64
+    let responseKey: UInt32
 
     let maxSendWorkRequests: Int
     var sendDepth = 0
@@ -96,8 +102,12 @@ final class RdmaConnection: TransportQueue {
         queuePair = qp
         queuePairNumber = qp.number
         maxSendWorkRequests = sendWRs
-        responses = try poller.device.protectionDomain.allocateRegion(
+        let responses = try poller.device.protectionDomain.allocateRegion(
             byteCount: depth * 16, access: [.localWrite])
+        responseRegion = responses
+        responseBytes = responses.bytes.baseAddress!
+        responseAddress = responses.address
+        responseKey = responses.lkey
         requests = .allocate(capacity: depth)
         requests.initialize(repeating: RdmaRequest(), count: depth)
         freeSlots = .allocate(capacity: depth)
@@ -300,7 +310,7 @@ final class RdmaConnection: TransportQueue {
     func postResponse(_ slot: Int) {
         let r = requests + slot
         recycleReceive(slot: slot)
-        let cqe = responses.bytes.baseAddress! + (slot &* 16)
+        let cqe = responseBytes + (slot &* 16)
         var head = submissionQueueHead
         var queueID: UInt16 = 0
         if let queue {
@@ -321,7 +331,7 @@ final class RdmaConnection: TransportQueue {
         var invalidate: UInt32? = nil
         if case .keyed(invalidate: true) = r.pointee.plan.kind { invalidate = sgl.key }
         sge[1] = ibv_sge(
-            addr: responses.address &+ UInt64(slot &* 16), length: 16, lkey: responses.lkey)
+            addr: responseAddress &+ UInt64(slot &* 16), length: 16, lkey: responseKey)
         let sendID = WorkRequestID(kind: .send, connection: index, index: slot).rawValue
         if let key = invalidate {
             wr[1].set(
@@ -497,6 +507,7 @@ final class RdmaConnection: TransportQueue {
         poller.unreserve(poller.completionEntries(depth: depth))
         targetQueue = nil
         queuePair = nil
+        responseRegion = nil
         ownReceivePool?.queuePair = nil
     }
 }

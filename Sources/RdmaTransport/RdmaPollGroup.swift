@@ -19,6 +19,9 @@ final class RdmaPollGroup {
         case add(RdmaConnection, DevicePoller)
         /// Close this connection (CM event, the Target's request, a QP async event).
         case disconnect(RdmaConnection)
+        /// The device was removed: close its connections, then drop this
+        /// group's poller of it and answer `pollerReleased` (DeviceRemoval.swift).
+        case releaseDevice(DeviceResources)
         /// Close everything and leave the loop once drained.
         case stop
     }
@@ -58,6 +61,8 @@ final class RdmaPollGroup {
     private let wake = WakeupPipe()
     private var wakeFD: Int32 { wake.readFD }
     private var stopping = false
+    /// Removed devices whose poller this group still has to drop.
+    private var retiringDevices: [DeviceResources] = []
     private var stopDeadline: UInt64 = 0
     private var pollFDs: ContiguousArray<pollfd> = []
 
@@ -143,6 +148,7 @@ final class RdmaPollGroup {
                 lastTick = now
                 drainInbox()
                 targetGroup.tick(now: now / 1_000_000)
+                if !retiringDevices.isEmpty { releaseRetiredPollers() }
                 retryWaiting()
                 if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
             }
@@ -394,6 +400,12 @@ final class RdmaPollGroup {
             switch message {
             case .add(let connection, let poller): install(connection, poller)
             case .disconnect(let connection): if !connection.isDestroyed { connection.close() }
+            case .releaseDevice(let device):
+                retiringDevices.append(device)
+                for case let connection? in connections where connection.poller.device === device {
+                    connection.close()
+                }
+                releaseRetiredPollers()
             case .stop:
                 stopping = true
                 stopDeadline = monotonicNanoseconds() / 1_000_000 + 10_000
@@ -401,6 +413,20 @@ final class RdmaPollGroup {
             }
         }
         inboxSpare.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops the poller of each removed device once none of its connections is left.
+    private func releaseRetiredPollers() {
+        retiringDevices.removeAll { device in
+            let poller = pollers.first { $0.device === device }
+            if let poller {
+                for case let connection? in connections where connection.poller === poller { return false }
+                pollers.removeAll { $0 === poller }
+                poller.receivePool?.discardQueued()
+            }
+            manager.post(.pollerReleased(device, group: index))
+            return true
+        }
     }
 
     private func install(_ connection: RdmaConnection, _ poller: DevicePoller) {
