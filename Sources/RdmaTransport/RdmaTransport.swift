@@ -14,6 +14,8 @@ import Verbs
 //   RdmaPollGroup.swift        one I/O thread: CQ polling, dispatch, backend poll/tick,
 //                              poll/interrupt/adaptive waiting, connection table
 //   DevicePoller.swift         per device: PD + data buffers; per group: CQ, channel, SRQ
+//   DeviceRemoval.swift        DEVICE_REMOVAL: release everything on the device, listen again later
+//   QueuePairTable.swift       QP number → connection slot, allocation-free (receive completions)
 //   RdmaConnection.swift       one queue: request slots, the state machine, send-queue
 //                              accounting, teardown (TransportQueue)
 //   RdmaConnection+SendBatch.swift doorbell batching: WRs queued per iteration,

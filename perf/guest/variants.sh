@@ -11,6 +11,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
+. "$HERE/../lib/nvmf-tgt-config.sh"
 . "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 ROUNDS="$1" RUNTIME="$2" JOB="$3"; shift 3
@@ -41,13 +42,7 @@ run_kernel() { # ROUND
 run_variant() { # SPEC ROUND
   local label="${1%%:*}" settings="${1#*:}" nqn=nqn.2026-11.io.nvmf-target:variants
   [ "$settings" = "$1" ] && settings=""
-  cat >/tmp/variants.json <<JSON
-{"subsystems":[{"subsystem":"bdev","config":[{"method":"bdev_aio_create","params":{"name":"ram0","filename":"$DEV","block_size":4096}}]},
- {"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA"}},
-  {"method":"nvmf_create_subsystem","params":{"nqn":"$nqn","allow_any_host":true,"serial_number":"SWIFTNVMF0002"}},
-  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$nqn","namespace":{"bdev_name":"ram0"}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$nqn","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$LAB_RDMA_IP","trsvcid":"4420"}}}]}]}
-JSON
+  nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
   local args=() mode=adaptive
   IFS=, read -r -a pairs <<<"$settings"
   for p in "${pairs[@]}"; do

@@ -7,6 +7,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
+. "$HERE/../lib/nvmf-tgt-config.sh"
 . "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 # Knobs arrive as NAME=VALUE arguments (lab/run passes no environment).
@@ -38,13 +39,7 @@ for t in "${TARGETS[@]}"; do
       NQN=nqn.2026-11.io.nvmf-target:yardstick
       BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
       MODE="${NVMF_TGT_MODE:-adaptive}"
-      cat >/tmp/yardstick.json <<JSON
-{"subsystems":[{"subsystem":"bdev","config":[{"method":"bdev_aio_create","params":{"name":"ram0","filename":"$DEV","block_size":4096}}]},
- {"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA"}},
-  {"method":"nvmf_create_subsystem","params":{"nqn":"$NQN","allow_any_host":true,"serial_number":"SWIFTNVMF0001"}},
-  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$NQN","namespace":{"bdev_name":"ram0"}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$LAB_RDMA_IP","trsvcid":"4420"}}}]}]}
-JSON
+      nvmf_tgt_aio_config "$NQN" "$DEV" "$LAB_RDMA_IP" /tmp/yardstick.json SWIFTNVMF0001
       # shellcheck disable=SC2086  # NVMF_TGT_ARGS is a list of words
       "$BIN" --config /tmp/yardstick.json --mode "$MODE" ${NVMF_TGT_ARGS:-} >"$OUT/nvmf-tgt.log" 2>&1 &
       TPID=$!
