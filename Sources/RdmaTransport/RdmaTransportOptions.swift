@@ -82,10 +82,10 @@ public enum PollMode: String, Sendable {
     case poll
     /// Always sleep in epoll on the CQ's completion channel and the backends' eventfds.
     case interrupt
-    /// Busy-poll for a short window after activity (500 µs, a little more
-    /// than one QD1 round trip under Soft-RoCE), then sleep as in
-    /// `interrupt`. The daemon's default: on the 2-vCPU lab guest it beats
-    /// the kernel target at QD1 and QD32 at under 1 % idle CPU.
+    /// Busy-poll for a short window after activity (2 ms, longer than the
+    /// gaps of a steady stream under Soft-RoCE), then sleep as in
+    /// `interrupt`. The daemon's default: on the 2-vCPU lab guest it matches
+    /// poll mode and beats the kernel target at under 1 % idle CPU.
     case adaptive
 }
 
