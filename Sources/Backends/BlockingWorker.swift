@@ -124,6 +124,7 @@ final class BlockingWorker {
     // MARK: Helper thread
 
     private func run() {
+        _ = cshims_set_thread_name("nvmf-aio-helper")
         var done = 0
         while true {
             let target = submitted.load(ordering: .acquiring)

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <pthread.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 
@@ -21,6 +22,13 @@ int cshims_pin_thread_to_cpu(int cpu) {
 }
 
 int cshims_current_cpu(void) { return sched_getcpu(); }
+
+int cshims_set_thread_name(const char *name) {
+    char shortName[16];
+    strncpy(shortName, name, sizeof(shortName) - 1);
+    shortName[sizeof(shortName) - 1] = 0;
+    return pthread_setname_np(pthread_self(), shortName);
+}
 
 int cshims_available_cpus(void) {
     cpu_set_t set;

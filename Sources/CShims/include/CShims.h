@@ -25,6 +25,10 @@ int cshims_blk_discard(int fd, uint64_t offset, uint64_t length);
 int cshims_blk_zeroout(int fd, uint64_t offset, uint64_t length);
 /// RWF_DSYNC for pwritev2 (durable write, i.e. FUA).
 int cshims_rwf_dsync(void);
+
+/// Names the calling thread (at most 15 bytes are kept), for `top -H` and
+/// per-thread CPU figures. Returns 0 or an errno value.
+int cshims_set_thread_name(const char *name);
 /// Direct-I/O alignment of an open file (statx STATX_DIOALIGN, Linux 6.1+):
 /// memory alignment and file-offset alignment in bytes. 0, EOPNOTSUPP when the
 /// kernel or filesystem does not report it (or does not support O_DIRECT: both 0),
