@@ -64,7 +64,7 @@ extension RdmaConnection {
             current.pointee.raw.next = nil
             let id = WorkRequestID(rawValue: current.pointee.raw.wr_id)
             let slot = id.index
-            guard slot < depth, let kind = id.kind else { continue }
+            guard slot < slotCount, let kind = id.kind else { continue }
             sendDepth &-= 1
             requests[slot].sendWorkRequests &-= 1
             switch kind {

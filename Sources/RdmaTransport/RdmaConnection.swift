@@ -33,7 +33,17 @@ final class RdmaConnection: TransportQueue {
     var index = -1
     let queuePairNumber: UInt32
 
+    /// The queue depth granted to the host (CRQSIZE): commands it may have
+    /// outstanding, counted from its side.
     let depth: Int
+    /// Request slots: twice `depth`. A command stops being outstanding for
+    /// the host when it receives the response, but its slot is only free when
+    /// our SEND completes, and the host's next command may arrive before that
+    /// completion is polled (kernel 6.4+ rxe completes sends from a workqueue;
+    /// a hardware RNIC may coalesce ACKs). nvmet allocates a spare response
+    /// for the same race, SPDK parks the capsule; with `depth` more slots a
+    /// host within its depth never waits here (see `commandArrived`).
+    let slotCount: Int
     let requests: UnsafeMutablePointer<RdmaRequest>
     let freeSlots: UnsafeMutablePointer<Int32>
     var freeCount: Int
@@ -53,6 +63,15 @@ final class RdmaConnection: TransportQueue {
     var sendDepth = 0
     var readsInFlight = 0
     var submissionQueueHead: UInt16 = 0
+    /// Commands accepted whose response has not been posted yet: what the
+    /// host must count against `depth`. Above `depth` it broke flow control.
+    var hostOutstanding = 0
+    /// Capsules (receive index, byte length) that arrived within the host's
+    /// depth while every slot was still completing; started as slots free.
+    /// At most `depth` long, since each one counts in `hostOutstanding`.
+    let parked: UnsafeMutablePointer<(index: Int32, length: Int32)>
+    var parkedHead = 0
+    var parkedCount = 0
     var waitingBuffer = RequestList()
     var waitingTransfer = RequestList()
     var waitingResponse = RequestList()
@@ -102,21 +121,24 @@ final class RdmaConnection: TransportQueue {
         queuePair = qp
         queuePairNumber = qp.number
         maxSendWorkRequests = sendWRs
+        slotCount = depth * 2
         let responses = try poller.device.protectionDomain.allocateRegion(
-            byteCount: depth * 16, access: [.localWrite])
+            byteCount: slotCount * 16, access: [.localWrite])
         responseRegion = responses
         responseBytes = responses.bytes.baseAddress!
         responseAddress = responses.address
         responseKey = responses.lkey
-        requests = .allocate(capacity: depth)
-        requests.initialize(repeating: RdmaRequest(), count: depth)
-        freeSlots = .allocate(capacity: depth)
-        for slot in 0..<depth { freeSlots[slot] = Int32(depth - 1 - slot) }
-        freeCount = depth
-        workRequests = .allocate(capacity: depth * 2)
-        workRequests.initialize(repeating: SendWorkRequest(), count: depth * 2)
-        sges = .allocate(capacity: depth * 2)
-        sges.initialize(repeating: ibv_sge(), count: depth * 2)
+        requests = .allocate(capacity: slotCount)
+        requests.initialize(repeating: RdmaRequest(), count: slotCount)
+        freeSlots = .allocate(capacity: slotCount)
+        for slot in 0..<slotCount { freeSlots[slot] = Int32(slotCount - 1 - slot) }
+        freeCount = slotCount
+        workRequests = .allocate(capacity: slotCount * 2)
+        workRequests.initialize(repeating: SendWorkRequest(), count: slotCount * 2)
+        sges = .allocate(capacity: slotCount * 2)
+        sges.initialize(repeating: ibv_sge(), count: slotCount * 2)
+        parked = .allocate(capacity: depth)
+        parked.initialize(repeating: (-1, 0), count: depth)
         if let own {
             own.queuePair = qp
             try own.postAll()
@@ -128,13 +150,14 @@ final class RdmaConnection: TransportQueue {
         freeSlots.deallocate()
         workRequests.deallocate()
         sges.deallocate()
+        parked.deallocate()
     }
 
     // MARK: TransportQueue
 
     func completeRequest(slot: UInt32, result: CommandResult) {
         let s = Int(slot)
-        guard s < depth, requests[s].state == .executing else {
+        guard s < slotCount, requests[s].state == .executing else {
             logger.error("completeRequest for a slot not executing", metadata: ["slot": "\(slot)"])
             return
         }
@@ -161,14 +184,32 @@ final class RdmaConnection: TransportQueue {
             close()
             return
         }
-        guard freeCount > 0 else {
-            // More commands than the queue depth: the host broke flow control.
+        guard hostOutstanding < depth else {
+            // More commands than the queue depth without waiting for their
+            // responses to be sent: the host broke flow control.
             recycleReceive(receiveIndex)
             logger.warning(
                 "host exceeded its queue depth; disconnecting", metadata: ["depth": "\(depth)"])
             close()
             return
         }
+        hostOutstanding &+= 1
+        submissionQueueHead = submissionQueueHead &+ 1
+        if Int(submissionQueueHead) >= depth { submissionQueueHead = 0 }
+        guard freeCount > 0 else {
+            // Every slot still waits for its SEND completion (see `slotCount`).
+            parked[(parkedHead &+ parkedCount) % depth] = (
+                Int32(truncatingIfNeeded: receiveIndex), Int32(truncatingIfNeeded: byteLength)
+            )
+            parkedCount &+= 1
+            return
+        }
+        start(receiveIndex: receiveIndex, byteLength: byteLength)
+    }
+
+    /// Gives an accepted capsule a slot and runs it.
+    @inline(__always)
+    func start(receiveIndex: Int, byteLength: Int) {
         freeCount &-= 1
         let slot = Int(freeSlots[freeCount])
         let r = requests + slot
@@ -178,8 +219,6 @@ final class RdmaConnection: TransportQueue {
         r.pointee.command = SubmissionQueueEntry(bytes: receivePool.command(receiveIndex))
         r.pointee.inCapsuleLength = min(max(byteLength &- 64, 0), parameters.inCapsuleDataSize)
         r.pointee.sendWorkRequests = 0
-        submissionQueueHead = submissionQueueHead &+ 1
-        if Int(submissionQueueHead) >= depth { submissionQueueHead = 0 }
         process(slot)
     }
 
@@ -310,6 +349,7 @@ final class RdmaConnection: TransportQueue {
     func postResponse(_ slot: Int) {
         let r = requests + slot
         recycleReceive(slot: slot)
+        hostOutstanding &-= 1
         let cqe = responseBytes + (slot &* 16)
         var head = submissionQueueHead
         var queueID: UInt16 = 0
@@ -369,7 +409,7 @@ final class RdmaConnection: TransportQueue {
     /// A SEND, READ or WRITE of request `slot` completed.
     @inline(__always)
     func sendQueueCompleted(kind: WorkRequestID.Kind, slot: Int, success: Bool) {
-        guard slot < depth else { return }
+        guard slot < slotCount else { return }
         let r = requests + slot
         switch kind {
         case .read:
@@ -457,6 +497,8 @@ final class RdmaConnection: TransportQueue {
     func release(_ slot: Int) {
         let r = requests + slot
         guard r.pointee.state != .free else { return }
+        // Dropped before its response was posted (closing, queue gone).
+        if r.pointee.state != .completing { hostOutstanding &-= 1 }
         recycleReceive(slot: slot)
         if r.pointee.bufferIndex >= 0 {
             poller.bufferCache.put(r.pointee.bufferIndex)
@@ -465,7 +507,14 @@ final class RdmaConnection: TransportQueue {
         r.pointee.state = .free
         freeSlots[freeCount] = Int32(slot)
         freeCount &+= 1
-        if isClosing { group.checkDrained(self) }
+        if isClosing {
+            group.checkDrained(self)
+        } else if parkedCount > 0 {
+            let next = parked[parkedHead]
+            parkedHead = (parkedHead &+ 1) % depth
+            parkedCount &-= 1
+            start(receiveIndex: Int(next.index), byteLength: Int(next.length))
+        }
     }
 
     // MARK: Teardown
@@ -490,6 +539,11 @@ final class RdmaConnection: TransportQueue {
         waitingBuffer = RequestList()
         waitingTransfer = RequestList()
         waitingResponse = RequestList()
+        while parkedCount > 0 {
+            recycleReceive(Int(parked[parkedHead].index))
+            parkedHead = (parkedHead &+ 1) % depth
+            parkedCount &-= 1
+        }
         // Reposts already queued for a dead private receive queue go nowhere.
         ownReceivePool?.discardQueued()
         targetQueue?.transportDidDisconnect()
@@ -498,7 +552,7 @@ final class RdmaConnection: TransportQueue {
     }
 
     /// True when nothing of this connection is in flight on the device or in the Target.
-    var isDrained: Bool { isClosing && targetNotified && sendDepth == 0 && freeCount == depth }
+    var isDrained: Bool { isClosing && targetNotified && sendDepth == 0 && freeCount == slotCount }
 
     /// Releases the verbs resources (the CM id stays for the CM thread).
     func destroy() {

@@ -453,7 +453,7 @@ final class RdmaPollGroup {
         }
         do {
             connection.targetQueue = try targetGroup.addQueue(
-                transport: connection, options: options.transportOptions, slotCount: connection.depth,
+                transport: connection, options: options.transportOptions, slotCount: connection.slotCount,
                 negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth))
             try connection.cmID?.accept(
                 privateData: connection.parameters.acceptPrivateData,

@@ -306,10 +306,14 @@ extension RdmaTransportLabTests {
         @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
             let fixture = try RdmaTransportLabTests.Fixture()
             // Depth 2 and no receive buffers: the target's responses wait in RNR
-            // retry, so the slots stay busy and the third command overflows.
+            // retry, so their slots stay busy. The target keeps 2 × depth slots
+            // for hosts that reuse a command slot before our SEND completion is
+            // polled, and parks up to `depth` more capsules while a slot frees:
+            // commands 0–3 take the slots, 4 and 5 are parked (2 outstanding
+            // without a posted response = the depth), and 6 overflows.
             let host = try RawNVMeHost(
                 address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
-            for slot in 0..<4 {
+            for slot in 0..<7 {
                 try host.send(
                     command(
                         opcode: 0x18, cid: UInt16(slot),
