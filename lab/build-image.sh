@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab guest: Debian bookworm minbase with a kernel that has rdma_rxe,
 # nvmet(-rdma), nvme-rdma, null_blk and brd, plus the RDMA and NVMe user tools.
+# LAB_SUITE=trixie builds Debian 13 instead (kernel 6.12, whose rxe runs its
+# tasks on a workqueue rather than in the posting thread) in lab/cache-trixie/.
 #
 # Output (lab/cache/, never committed):
 #   vmlinuz, initrd.img   booted directly by QEMU (-kernel/-initrd)
@@ -10,17 +12,22 @@
 # Needs root (debootstrap, chroot). Usage: lab/build-image.sh [--force]
 set -euo pipefail
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CACHE="${LAB_CACHE:-$LAB_DIR/cache}"
-SUITE=bookworm
+SUITE="${LAB_SUITE:-bookworm}"
+case "$SUITE" in
+  bookworm) CACHE="${LAB_CACHE:-$LAB_DIR/cache}"; LIBS=(libaio1 librdmacm1) ;;
+  # trixie's 64-bit time_t transition renamed these packages (same ABI on amd64).
+  trixie) CACHE="${LAB_CACHE:-$LAB_DIR/cache-trixie}"; LIBS=(libaio1t64 librdmacm1t64) ;;
+  *) echo "lab/build-image.sh: LAB_SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
+esac
 # Everything the guest runs. rdma-core etc. for rxe; nvme-cli/fio for the
-# initiator; e2fsprogs for the mkfs test; libaio1/libnuma1 for our binaries.
+# initiator; e2fsprogs for the mkfs test; libaio/libnuma for our binaries.
 PACKAGES=(linux-image-amd64 initramfs-tools kmod procps iproute2 util-linux e2fsprogs
   rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest infiniband-diags
-  nvme-cli fio libaio1 libnuma1 libibverbs1 librdmacm1 coreutils findutils grep sed gawk
+  nvme-cli fio "${LIBS[@]}" libnuma1 libibverbs1 coreutils findutils grep sed gawk
   dmsetup mount)
 
 recipe_hash() {
-  cat "$LAB_DIR/build-image.sh" | sha256sum | cut -d' ' -f1
+  { cat "$LAB_DIR/build-image.sh"; echo "$SUITE"; } | sha256sum | cut -d' ' -f1
 }
 
 if [ "${1:-}" != "--force" ] && [ -f "$CACHE/recipe.sha256" ] && [ "$(cat "$CACHE/recipe.sha256")" = "$(recipe_hash)" ] \
@@ -104,6 +111,11 @@ KMOD="$ROOT/lib/modules/$KVER/kernel"
 rm -rf "$KMOD"/drivers/{gpu,media,net/wireless,net/ethernet,bluetooth,staging,iio,hid,input/joystick,input/touchscreen,sound,usb,infiniband/hw,scsi/qla2xxx,scsi/lpfc,scsi/mpt3sas,isdn,mmc,thunderbolt,platform/x86,hwmon,watchdog,mtd,comedi} \
   "$KMOD"/sound "$KMOD"/net/{wireless,mac80211,bluetooth} 2>/dev/null || true
 chroot "$ROOT" depmod "$KVER"
+# Our binaries are built on the host against libaio.so.1; trixie renamed the
+# soname to libaio.so.1t64 with the same amd64 ABI.
+if [ ! -e "$ROOT/usr/lib/x86_64-linux-gnu/libaio.so.1" ] && [ -e "$ROOT/usr/lib/x86_64-linux-gnu/libaio.so.1t64" ]; then
+  ln -s libaio.so.1t64 "$ROOT/usr/lib/x86_64-linux-gnu/libaio.so.1"
+fi
 rm -rf "$ROOT/boot"/*
 
 SIZE_MB=$(( $(du -sm "$ROOT" | cut -f1) + 700 ))

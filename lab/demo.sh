@@ -21,7 +21,7 @@ echo "== connected $NQN as $DEV"
 nvme list
 echo "== fio: 4k random write + crc32c verify, then 4k random read QD16 for 5 s"
 fio --name=verify --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k --iodepth=16 \
-  --size=64M --verify=crc32c --verify_fatal=1 | grep -E "write:|read:|err=" 
+  --size=64M --verify=crc32c --verify_state_save=0 --verify_fatal=1 | grep -E "write:|read:|err=" 
 fio --name=randread --filename="$DEV" --ioengine=libaio --direct=1 --rw=randread --bs=4k --iodepth=16 \
   --time_based --runtime=5 | grep -E "read:|lat \(usec\): min|err="
 nvme_host_disconnect "$NQN"

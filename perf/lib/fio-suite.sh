@@ -70,6 +70,6 @@ run_job seqread-128k-qd8 --rw=read --bs=128k --iodepth=8
 wanted verify-crc32c || exit 0
 SIZE=$(( $(blockdev --getsize64 "$DEV") < 268435456 ? $(blockdev --getsize64 "$DEV") : 268435456 ))
 fio --name=verify-crc32c --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
-  --iodepth=16 --size="$SIZE" --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=json \
+  --iodepth=16 --size="$SIZE" --verify=crc32c --verify_state_save=0 --do_verify=1 --verify_fatal=1 --output-format=json \
   --output="$OUT/$LABEL.verify-crc32c.json"
 echo "fio-suite[$LABEL]: crc32c write+verify over $SIZE bytes passed"
