@@ -202,6 +202,9 @@ final class RdmaConnection: TransportQueue {
                 Int32(truncatingIfNeeded: receiveIndex), Int32(truncatingIfNeeded: byteLength)
             )
             parkedCount &+= 1
+            Unmanaged.passUnretained(group)._withUnsafeGuaranteedRef {
+                _ = $0.parkedCommands.add(1, ordering: .relaxed)
+            }
             return
         }
         start(receiveIndex: receiveIndex, byteLength: byteLength)

@@ -3,6 +3,7 @@ import CVerbs
 import Glibc
 import Logging
 import NVMe
+import Synchronization
 import Target
 import Verbs
 
@@ -51,6 +52,10 @@ final class RdmaPollGroup {
     /// The list overflowed (only if many slots are reused in one pass): flush by walking all connections.
     private var receiveFlushOverflowed = false
     private var liveConnections = 0
+    /// Capsules that arrived within their host's depth while every slot of
+    /// the connection still awaited a SEND completion (RdmaConnection.slotCount).
+    /// Written rarely, read by stats and tests from other threads.
+    let parkedCommands = Atomic<Int>(0)
     /// Connections with WRs queued this iteration (indexes; may repeat).
     private let sendFlushList: UnsafeMutablePointer<Int32>
     private var sendFlushCount = 0

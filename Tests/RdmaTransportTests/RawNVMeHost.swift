@@ -77,20 +77,30 @@ final class RawNVMeHost {
             sendArea.scatterGatherEntry(offset: slot * 8192, length: 64 + inCapsule.count))
     }
 
+    /// CQEs polled but not yet handed out: one poll can return several.
+    private var polled: [CompletionQueueEntry] = []
+    /// A receive or send failed: no more CQEs will come.
+    private var failed = false
+
     /// Waits (busy-polling, bounded) for the next CQE.
     func nextCompletion(spins: Int = 50_000_000) throws -> CompletionQueueEntry? {
         let buffer = WorkCompletionBuffer(capacity: 8)
         for _ in 0..<spins {
+            if !polled.isEmpty { return polled.removeFirst() }
+            if failed { return nil }
             let n = try completionQueue.poll(into: buffer.completions)
             for i in 0..<n {
                 let wc = buffer[i]
                 guard wc.opcode.isReceive || !wc.isSuccess else { continue }
-                guard wc.isSuccess else { return nil }
+                guard wc.isSuccess else {
+                    failed = true
+                    continue
+                }
                 let index = Int(wc.workRequestID)
-                return CompletionQueueEntry(bytes: receiveArea.bytes.baseAddress! + index * 16)
+                polled.append(CompletionQueueEntry(bytes: receiveArea.bytes.baseAddress! + index * 16))
             }
         }
-        return nil
+        return polled.isEmpty ? nil : polled.removeFirst()
     }
 
     /// Sends `command` and returns its CQE.
@@ -99,6 +109,15 @@ final class RawNVMeHost {
     {
         try send(command, inCapsule: inCapsule)
         return try #require(try nextCompletion(), "no completion for opcode \(command.opcode)")
+    }
+
+    /// Posts CQE receive buffers `range` (at most 64), for a host that
+    /// started with too few and now lets stalled responses in.
+    func postReceives(_ range: Range<Int>) throws {
+        for index in range {
+            try queuePair.postReceive(
+                id: UInt64(index), receiveArea.scatterGatherEntry(offset: index * 16, length: 16))
+        }
     }
 
     /// Waits for the connection to be torn down by the target (DISCONNECTED).

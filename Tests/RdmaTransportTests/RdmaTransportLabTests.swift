@@ -303,6 +303,40 @@ extension RdmaTransportLabTests {
             _ = fixture
         }
 
+        /// The race behind the 2 × depth slots, made deterministic: the host
+        /// has no receive buffers at first, so the target's responses stall
+        /// in RNR retry and their slots stay busy although the host may
+        /// already count those commands as done. Within its depth the host
+        /// is never refused: capsules that find no free slot are parked and
+        /// answered once the stalled SENDs complete.
+        @Test func commandsArrivingBeforeSendCompletionsAreParkedNotRefused() throws {
+            let fixture = try RdmaTransportLabTests.Fixture()
+            let host = try RawNVMeHost(
+                address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
+            // 4 commands fill the 4 slots (each answered at once: Command
+            // Sequence Error before Connect), 2 more are parked.
+            for slot in 0..<6 {
+                try host.send(
+                    command(
+                        opcode: 0x18, cid: UInt16(100 + slot),
+                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+            }
+            // Let the target take in all six before the stalled responses can drain.
+            #expect(
+                RdmaLab.waitFor(seconds: 10) { fixture.transport.parkedCommandCount == 2 },
+                "parked \(fixture.transport.parkedCommandCount) commands, expected 2")
+            try host.postReceives(0..<6)
+            var seen: [UInt16] = []
+            for _ in 0..<6 {
+                guard let cqe = try host.nextCompletion() else { break }
+                #expect(cqe.nvmeStatus.code == 0x0C, "cid \(cqe.commandID) status \(cqe.status)")
+                seen.append(cqe.commandID)
+            }
+            #expect(seen.sorted() == (100..<106).map { UInt16($0) }, "responses for \(seen)")
+            #expect(fixture.transport.connectionCount == 1, "the target dropped a host within its depth")
+            withExtendedLifetime(host) {}
+        }
+
         @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
             let fixture = try RdmaTransportLabTests.Fixture()
             // Depth 2 and no receive buffers: the target's responses wait in RNR
