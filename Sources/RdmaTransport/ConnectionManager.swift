@@ -126,6 +126,14 @@ final class ConnectionManager {
             connectRequest(event)
         case .established:
             logger.debug("connection established")
+            if let connection = connectionsByID[event.id.pointer],
+                connection.disconnectRequested.load(ordering: .sequentiallyConsistent)
+            {
+                // Closed before the RTU came (see `disconnectRequested`): the
+                // first DREQ was never sent. This one reaches the host.
+                logger.debug("disconnecting a queue closed before it was established")
+                try? event.id.disconnect()
+            }
         case .deviceRemoval:
             // On a listener or a queue alike: everything on the device must go,
             // or `rdma link delete` (ib_unregister_device) waits for us forever.

@@ -2,6 +2,7 @@ import Backends
 import CVerbs
 import Logging
 import NVMe
+import Synchronization
 import Target
 import Verbs
 
@@ -85,6 +86,12 @@ final class RdmaConnection: TransportQueue {
     var receivesQueued = false
     /// The connection is going away: nothing more is sent; slots drain.
     var isClosing = false
+    /// Set by `close()` (poll group thread), read by the CM thread. A host may
+    /// send its first capsule before our CM has the RTU: until then the CM id
+    /// is not established, and `rdma_disconnect` moves the QP to error but
+    /// sends no DREQ (and still returns success), so the host would never hear
+    /// of the close. The CM thread disconnects again on ESTABLISHED.
+    let disconnectRequested = Atomic<Bool>(false)
     /// Resources released; only the CM id is left for the CM thread.
     var isDestroyed = false
     /// `transportDidDisconnect` has run: the Target sends no more work.
@@ -531,6 +538,7 @@ final class RdmaConnection: TransportQueue {
         isClosing = true
         logger.debug(
             "closing connection", metadata: ["qp": "\(queuePairNumber)", "qid": "\(parameters.queueID)"])
+        disconnectRequested.store(true, ordering: .sequentiallyConsistent)
         try? cmID?.disconnect()
         try? queuePair?.moveToError()
         // WRs queued but never posted will never complete: undo them here.

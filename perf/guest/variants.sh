@@ -6,8 +6,13 @@
 # boot removes most of the boot-to-boot and host-load noise of TCG.
 #
 #   perf/guest/variants.sh ROUNDS RUNTIME JOB "LABEL:NAME=VALUE,NAME=VALUE" ...
-# JOB is one of perf/lib/fio-suite.sh's job names. Prints one line per run:
-#   variant LABEL round N iops X bw_mib_s Y p50_us Z target_cpu_s C
+# JOB is one of perf/lib/fio-suite.sh's job names, or several, comma-separated. A LABEL that starts with
+# "kernel" is another run of the kernel target under its settings (so a
+# system setting is measured on both targets). Besides nvmf-tgt's environment,
+# settings may be MODE=, CORES= and WQMASK=HEX (the unbound workqueues'
+# cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only).
+# Prints one line per run:
+#   variant LABEL round N job J iops X bw_mib_s Y p50_us Z target_cpu_s C guest_cpu G
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
@@ -20,34 +25,56 @@ modprobe brd rd_nr=1 rd_size=$((512 * 1024))
 DEV=/dev/ram0
 BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
 
-report() { # FILE_LABEL LABEL ROUND
-  python3 - "$OUT/$1.$JOB.json" "$OUT/$1.$JOB.cpu" "$2" "$3" <<'PY'
+report() { # FILE_LABEL LABEL ROUND: one line per job of JOB (a comma list)
+  local job
+  for job in ${JOB//,/ }; do
+    python3 - "$OUT/$1.$job.json" "$OUT/$1.$job.cpu" "$2" "$3" "$job" <<'PY'
 import json, sys
 t = open(sys.argv[1]).read(); j = json.loads(t[t.index("{"):])["jobs"][0]
 s = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
 c = json.load(open(sys.argv[2]))
-print(f"variant {sys.argv[3]} round {sys.argv[4]} iops {s['iops']:.0f} bw_mib_s {s['bw_bytes']/1048576:.1f} "
+print(f"variant {sys.argv[3]} round {sys.argv[4]} job {sys.argv[5]} iops {s['iops']:.0f} bw_mib_s {s['bw_bytes']/1048576:.1f} "
       f"p50_us {s['clat_ns']['percentile']['50.000000']/1000:.0f} target_cpu_s {c['target_cpu_s']} guest_cpu {c['guest_cpu_busy_pct']}")
 PY
+  done
 }
 
-run_kernel() { # ROUND
-  local nqn=nqn.2026-11.io.nvmf-target:variants-kernel
+WQ_CPUMASK=/sys/devices/virtual/workqueue/cpumask
+WQ_DEFAULT=$(cat "$WQ_CPUMASK" 2>/dev/null || true)
+# with_wqmask MASK: the unbound workqueues' cpumask for the next run ("" = default).
+with_wqmask() {
+  [ -w "$WQ_CPUMASK" ] || { [ -z "$1" ] && return 0; echo "no $WQ_CPUMASK"; exit 1; }
+  echo "${1:-$WQ_DEFAULT}" >"$WQ_CPUMASK"
+}
+
+run_kernel() { # ROUND [LABEL [SETTINGS]]
+  local nqn=nqn.2026-11.io.nvmf-target:variants-kernel label="${2:-kernel}" wqmask=""
+  IFS=, read -r -a pairs <<<"${3:-}"
+  for p in "${pairs[@]}"; do
+    case "$p" in
+      WQMASK=*) wqmask="${p#WQMASK=}" ;;
+      ?*) echo "kernel variant $label: unsupported setting $p"; exit 2 ;;
+    esac
+  done
+  with_wqmask "$wqmask"
   kernel_target_up "$nqn" "$DEV" "$LAB_RDMA_IP" 4420
-  perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "kernel-$1" --out "$OUT" --runtime "$RUNTIME" --jobs "$JOB" >/dev/null
+  perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "$label-$1" --out "$OUT" --runtime "$RUNTIME" --jobs "$JOB" >/dev/null
   kernel_target_down "$nqn"
-  report "kernel-$1" kernel "$1"
+  with_wqmask ""
+  report "$label-$1" "$label" "$1"
 }
 
 run_variant() { # SPEC ROUND
   local label="${1%%:*}" settings="${1#*:}" nqn=nqn.2026-11.io.nvmf-target:variants
   [ "$settings" = "$1" ] && settings=""
   nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
-  local args=() mode=adaptive
+  if [[ "$label" == kernel* ]]; then run_kernel "$2" "$label" "$settings"; return; fi
+  local args=() mode=adaptive wqmask=""
   IFS=, read -r -a pairs <<<"$settings"
   for p in "${pairs[@]}"; do
     case "$p" in
       MODE=*) mode="${p#MODE=}" ;;
+      WQMASK=*) wqmask="${p#WQMASK=}" ;;
       CORES=*) args+=(--cores "${p#CORES=}") ;;
       ?*) args+=("$p") ;;
     esac
@@ -56,6 +83,7 @@ run_variant() { # SPEC ROUND
   for a in "${args[@]}"; do [[ "$a" == *=* ]] && envs+=("$a"); done
   local flags=()
   for a in "${args[@]}"; do [[ "$a" != *=* ]] && flags+=("$a"); done
+  with_wqmask "$wqmask"
   env "${envs[@]}" "$BIN" --config /tmp/variants.json --mode "$mode" "${flags[@]}" >"$OUT/$label-$2.log" 2>&1 &
   local tpid=$!
   wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/$label-$2.log"; exit 1; }
@@ -68,10 +96,12 @@ run_variant() { # SPEC ROUND
     threads+="$(tr -d ' ' <"$t/comm")=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "$t/stat") "
   done
   kill -INT "$tpid"; wait "$tpid" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/$label-$2.log"; exit 1; }
+  with_wqmask ""
   report "$label-$2" "$label" "$2"
   echo "threads $label round $2: $threads"
 }
 
+echo "guest: $(uname -r), $(nproc) CPUs, L3 shared by $(cat /sys/devices/system/cpu/cpu0/cache/index3/shared_cpu_list 2>/dev/null || echo '?'), rxe_wq scope $(cat /sys/devices/virtual/workqueue/rxe_wq/affinity_scope 2>/dev/null || echo '-'), default wq cpumask ${WQ_DEFAULT:--}"
 for r in $(seq "$ROUNDS"); do
   run_kernel "$r"
   for spec in "$@"; do run_variant "$spec" "$r"; done
