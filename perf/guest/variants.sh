@@ -9,7 +9,8 @@
 # JOB is one of perf/lib/fio-suite.sh's job names, or several, comma-separated. A LABEL that starts with
 # "kernel" is another run of the kernel target under its settings (so a
 # system setting is measured on both targets). Besides nvmf-tgt's environment,
-# settings may be MODE=, CORES= and WQMASK=HEX (the unbound workqueues'
+# settings may be MODE=, CORES=, BIN=PATH (another nvmf-tgt build, e.g. an
+# older commit's) and WQMASK=HEX (the unbound workqueues'
 # cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only).
 # Prints one line per run:
 #   variant LABEL round N job J iops X bw_mib_s Y p50_us Z target_cpu_s C guest_cpu G
@@ -69,12 +70,13 @@ run_variant() { # SPEC ROUND
   [ "$settings" = "$1" ] && settings=""
   nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
   if [[ "$label" == kernel* ]]; then run_kernel "$2" "$label" "$settings"; return; fi
-  local args=() mode=adaptive wqmask=""
+  local args=() mode=adaptive wqmask="" bin="$BIN"
   IFS=, read -r -a pairs <<<"$settings"
   for p in "${pairs[@]}"; do
     case "$p" in
       MODE=*) mode="${p#MODE=}" ;;
       WQMASK=*) wqmask="${p#WQMASK=}" ;;
+      BIN=*) bin="${p#BIN=}" ;;
       CORES=*) args+=(--cores "${p#CORES=}") ;;
       ?*) args+=("$p") ;;
     esac
@@ -84,7 +86,7 @@ run_variant() { # SPEC ROUND
   local flags=()
   for a in "${args[@]}"; do [[ "$a" != *=* ]] && flags+=("$a"); done
   with_wqmask "$wqmask"
-  env "${envs[@]}" "$BIN" --config /tmp/variants.json --mode "$mode" "${flags[@]}" >"$OUT/$label-$2.log" 2>&1 &
+  env "${envs[@]}" "$bin" --config /tmp/variants.json --mode "$mode" "${flags[@]}" >"$OUT/$label-$2.log" 2>&1 &
   local tpid=$!
   wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/$label-$2.log"; exit 1; }
   for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/$label-$2.log" && break; sleep 0.05; done
