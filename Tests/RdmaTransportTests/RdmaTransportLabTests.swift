@@ -315,12 +315,7 @@ extension RdmaTransportLabTests {
                 address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
             // 4 commands fill the 4 slots (each answered at once: Command
             // Sequence Error before Connect), 2 more are parked.
-            for slot in 0..<6 {
-                try host.send(
-                    command(
-                        opcode: 0x18, cid: UInt16(100 + slot),
-                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
-            }
+            try sendKeepAlives(6, to: host, firstCommandID: 100)
             // Let the target take in all six before the stalled responses can drain.
             #expect(
                 RdmaLab.waitFor(seconds: 10) { fixture.transport.parkedCommandCount == 2 },
@@ -337,6 +332,16 @@ extension RdmaTransportLabTests {
             withExtendedLifetime(host) {}
         }
 
+        /// Keep Alive capsules in send slots 0..<count, without waiting for answers.
+        private func sendKeepAlives(_ count: Int, to host: RawNVMeHost, firstCommandID: UInt16) throws {
+            for slot in 0..<count {
+                try host.send(
+                    command(
+                        opcode: 0x18, cid: firstCommandID + UInt16(slot),
+                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
+            }
+        }
+
         @Test func hostExceedingItsQueueDepthIsDisconnected() throws {
             let fixture = try RdmaTransportLabTests.Fixture()
             // Depth 2 and no receive buffers: the target's responses wait in RNR
@@ -347,12 +352,7 @@ extension RdmaTransportLabTests {
             // without a posted response = the depth), and 6 overflows.
             let host = try RawNVMeHost(
                 address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 2, receives: 0)
-            for slot in 0..<7 {
-                try host.send(
-                    command(
-                        opcode: 0x18, cid: UInt16(slot),
-                        sgl: .keyed(address: 0, length: 0, key: 0, invalidate: false)), slot: slot)
-            }
+            try sendKeepAlives(7, to: host, firstCommandID: 0)
             #expect(
                 try host.waitForDisconnect(), "the target did not disconnect a host that broke flow control")
             #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
