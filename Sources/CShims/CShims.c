@@ -23,6 +23,11 @@ int cshims_pin_thread_to_cpu(int cpu) {
 
 int cshims_current_cpu(void) { return sched_getcpu(); }
 
+int cshims_set_thread_sched_idle(void) {
+    struct sched_param param = {.sched_priority = 0};
+    return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+}
+
 int cshims_set_thread_name(const char *name) {
     char shortName[16];
     strncpy(shortName, name, sizeof(shortName) - 1);

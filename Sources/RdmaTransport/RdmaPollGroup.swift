@@ -144,6 +144,7 @@ final class RdmaPollGroup {
 
     func run() {
         pinIfAsked()
+        scheduleIfAsked()
         var lastTick = monotonicNanoseconds()
         var lastWork = lastTick
         while true {
@@ -186,6 +187,15 @@ final class RdmaPollGroup {
         let cpu = (first + index) % cpus
         let rc = cshims_pin_thread_to_cpu(Int32(cpu))
         logger.info("poll group pinned", metadata: ["group": "\(index)", "cpu": "\(cpu)", "rc": "\(rc)"])
+    }
+
+    /// `NVMF_POLL_SCHED=idle`: the group's thread runs SCHED_IDLE, so fio,
+    /// ksoftirqd or a kworker waking on its CPU preempts the spinning loop at
+    /// once instead of waiting for a time slice (measurements).
+    private func scheduleIfAsked() {
+        guard let text = getenv("NVMF_POLL_SCHED"), String(cString: text) == "idle" else { return }
+        let rc = cshims_set_thread_sched_idle()
+        logger.info("poll group runs SCHED_IDLE", metadata: ["group": "\(index)", "rc": "\(rc)"])
     }
 
     /// After a pass that found nothing, in a polling phase.

@@ -9,6 +9,9 @@
 int cshims_o_direct(void);
 /// Pins the calling thread to one CPU; returns 0 or an errno value.
 int cshims_pin_thread_to_cpu(int cpu);
+/// Gives the calling thread SCHED_IDLE (GNU-only name): any ordinary thread
+/// that wakes on its CPU runs first. Returns 0 or an errno value.
+int cshims_set_thread_sched_idle(void);
 /// The CPU the calling thread runs on, or -1.
 int cshims_current_cpu(void);
 /// Number of CPUs this process may run on.
