@@ -3,8 +3,10 @@
 # round robin on the same brd device and fio job (perf/guest/variants.sh).
 #
 #   perf/variants.sh ROUNDS RUNTIME JOB "LABEL:NAME=VALUE,..." ...
-# JOB may be several fio-suite jobs, comma-separated. NAME=VALUE pairs are environment for nvmf-tgt, except MODE= (--mode) and
-# CORES= (--cores). Example, poll against adaptive mode, 3 rounds of 8 s:
+# JOB may be several fio-suite jobs, comma-separated. NAME=VALUE pairs are
+# environment for nvmf-tgt, except MODE= (--mode), CORES= (--cores), BIN=
+# (another build) and WQMASK= (see perf/guest/variants.sh). Example, poll
+# against adaptive mode, 3 rounds of 8 s:
 #   perf/variants.sh 3 8 seqread-128k-qd8 "poll:MODE=poll" "adaptive:"
 # Prints one line per run and per variant the median IOPS and p50 ratios to
 # the kernel target of the same round. A variant labelled kernel... is the

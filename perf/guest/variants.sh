@@ -6,12 +6,12 @@
 # boot removes most of the boot-to-boot and host-load noise of TCG.
 #
 #   perf/guest/variants.sh ROUNDS RUNTIME JOB "LABEL:NAME=VALUE,NAME=VALUE" ...
-# JOB is one of perf/lib/fio-suite.sh's job names, or several, comma-separated. A LABEL that starts with
-# "kernel" is another run of the kernel target under its settings (so a
-# system setting is measured on both targets). Besides nvmf-tgt's environment,
-# settings may be MODE=, CORES=, BIN=PATH (another nvmf-tgt build, e.g. an
-# older commit's) and WQMASK=HEX (the unbound workqueues'
-# cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only).
+# JOB is one of perf/lib/fio-suite.sh's job names, or several, comma-separated.
+# A LABEL that starts with "kernel" is another run of the kernel target under
+# its settings (so a system setting is measured on both targets). Besides
+# nvmf-tgt's environment, settings may be MODE=, CORES=, BIN=PATH (another
+# nvmf-tgt build, e.g. an older commit's) and WQMASK=HEX (the unbound
+# workqueues' cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only).
 # Prints one line per run:
 #   variant LABEL round N job J iops X bw_mib_s Y p50_us Z target_cpu_s C guest_cpu G
 set -euo pipefail
@@ -68,8 +68,8 @@ run_kernel() { # ROUND [LABEL [SETTINGS]]
 run_variant() { # SPEC ROUND
   local label="${1%%:*}" settings="${1#*:}" nqn=nqn.2026-11.io.nvmf-target:variants
   [ "$settings" = "$1" ] && settings=""
-  nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
   if [[ "$label" == kernel* ]]; then run_kernel "$2" "$label" "$settings"; return; fi
+  nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
   local args=() mode=adaptive wqmask="" bin="$BIN"
   IFS=, read -r -a pairs <<<"$settings"
   for p in "${pairs[@]}"; do
