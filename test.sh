@@ -4,7 +4,9 @@
 #   2. swift build and swift test on the host (lab-only tests say they are skipped, and why),
 #   3. builds or reuses the lab guests and runs every lab test in a fresh guest each:
 #      lab/tests/*.sh (smoke first): the Swift lab suites over rxe, the Backends device
-#      suites (loop, device-mapper), nvmf-tgt end to end with the kernel initiator.
+#      suites (loop, device-mapper), nvmf-tgt end to end with the kernel initiator;
+#      then lab/tests/pair/NAME.target.sh with NAME.host.sh in two guests on
+#      their own link (lab/run-pair), for what one guest cannot stage.
 #      Both guest kernels, because rxe changed shape between them: Debian 12's 6.1
 #      runs a user QP's send work inline in ibv_post_send, Debian 13's 6.12 on a
 #      workqueue. LAB_SUITES="bookworm" (or "trixie") runs one.
@@ -35,6 +37,11 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
   for t in lab/tests/*.sh; do
     [ "$t" = lab/tests/smoke.sh ] && continue
     run_lab "$t"
+  done
+  # Two-machine tests: a target guest and a host guest on their own link.
+  for t in lab/tests/pair/*.target.sh; do
+    echo "== lab ($suite, two guests): $t"
+    if ! lab/run-pair "$t" "${t%.target.sh}.host.sh"; then failed+=("$suite: $t (two guests)"); fi
   done
 done
 if [ ${#failed[@]} -gt 0 ]; then

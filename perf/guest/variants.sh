@@ -18,6 +18,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
 . "$HERE/../lib/nvmf-tgt-config.sh"
+. "$HERE/../lib/cpu.sh"
+. "$HERE/../lib/nvmf-tgt-run.sh"
 . "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 ROUNDS="$1" RUNTIME="$2" JOB="$3"; shift 3
@@ -86,10 +88,8 @@ run_variant() { # SPEC ROUND
   local flags=()
   for a in "${args[@]}"; do [[ "$a" != *=* ]] && flags+=("$a"); done
   with_wqmask "$wqmask"
-  env "${envs[@]}" "$bin" --config /tmp/variants.json --mode "$mode" "${flags[@]}" >"$OUT/$label-$2.log" 2>&1 &
-  local tpid=$!
-  wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/$label-$2.log"; exit 1; }
-  for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/$label-$2.log" && break; sleep 0.05; done
+  nvmf_tgt_start "$OUT/$label-$2.log" "$LAB_RDMA_IP" env "${envs[@]}" "$bin" --config /tmp/variants.json --mode "$mode" "${flags[@]}"
+  local tpid=$TPID
   perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "$label-$2" --out "$OUT" --runtime "$RUNTIME" \
     --target-pid "$tpid" --jobs "$JOB" >/dev/null
   # CPU seconds per thread (poll group, send offload, CM, main) over the whole run.
@@ -97,7 +97,7 @@ run_variant() { # SPEC ROUND
   for t in /proc/$tpid/task/*; do
     threads+="$(tr -d ' ' <"$t/comm")=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "$t/stat") "
   done
-  kill -INT "$tpid"; wait "$tpid" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/$label-$2.log"; exit 1; }
+  nvmf_tgt_stop "$tpid" "$OUT/$label-$2.log"
   with_wqmask ""
   report "$label-$2" "$label" "$2"
   echo "threads $label round $2: $threads"

@@ -8,6 +8,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/kernel-target.sh"
 . "$HERE/../lib/nvmf-tgt-config.sh"
+. "$HERE/../lib/cpu.sh"
+. "$HERE/../lib/nvmf-tgt-run.sh"
 . "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 # Knobs arrive as NAME=VALUE arguments (lab/run passes no environment).
@@ -41,20 +43,10 @@ for t in "${TARGETS[@]}"; do
       MODE="${NVMF_TGT_MODE:-adaptive}"
       nvmf_tgt_aio_config "$NQN" "$DEV" "$LAB_RDMA_IP" /tmp/yardstick.json SWIFTNVMF0001
       # shellcheck disable=SC2086  # NVMF_TGT_ARGS is a list of words
-      "$BIN" --config /tmp/yardstick.json --mode "$MODE" ${NVMF_TGT_ARGS:-} >"$OUT/nvmf-tgt.log" 2>&1 &
-      TPID=$!
-      wait_cm_listen "$LAB_RDMA_IP" 30 4420 || { echo "nvmf-tgt never listened"; cat "$OUT/nvmf-tgt.log"; exit 1; }
-      # The CM id listens before the data buffers are registered (seconds of
-      # CPU): the idle figure starts once the daemon says it is running.
-      for _ in $(seq 600); do grep -q "nvmf-tgt running" "$OUT/nvmf-tgt.log" && break; sleep 0.05; done
-      # Idle CPU of the target over 5 s with nothing connected.
-      i0=$(awk '{print $14+$15}' /proc/$TPID/stat); s0=$(date +%s%N)
-      timeout 5 tail --pid=$TPID -f /dev/null || true   # waits 5 s unless the target dies
-      i1=$(awk '{print $14+$15}' /proc/$TPID/stat); s1=$(date +%s%N)
-      awk -v c=$((i1 - i0)) -v hz="$(getconf CLK_TCK)" -v ns=$((s1 - s0)) \
-        'BEGIN { printf "{\"idle_cpu_pct_of_one_vcpu\": %.2f}\n", 100 * (c / hz) / (ns / 1e9) }' >"$OUT/nvmf-tgt.idle.cpu"
+      nvmf_tgt_start "$OUT/nvmf-tgt.log" "$LAB_RDMA_IP" "$BIN" --config /tmp/yardstick.json --mode "$MODE" ${NVMF_TGT_ARGS:-}
+      nvmf_tgt_idle_cpu "$TPID" "$OUT/nvmf-tgt.idle.cpu"
       perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$NQN" --label nvmf-tgt --out "$OUT" --runtime "$RUNTIME" --target-pid "$TPID" ${YARDSTICK_JOBS:+--jobs "$YARDSTICK_JOBS"}
-      kill -INT "$TPID"; wait "$TPID" || { echo "nvmf-tgt exited non-zero"; tail "$OUT/nvmf-tgt.log"; exit 1; }
+      nvmf_tgt_stop "$TPID" "$OUT/nvmf-tgt.log"
       ;;
     *) echo "unknown target $t"; exit 2 ;;
   esac

@@ -4,7 +4,7 @@
 #
 #   perf/lib/fio-suite.sh --addr IP --nqn NQN --label NAME --out DIR
 #                         [--port 4420] [--runtime 10] [--target-pid PID]
-#                         [--jobs randread-4k-qd1,...,verify-crc32c]
+#                         [--jobs randread-4k-qd1,...,verify-crc32c] [--remote-cpu TAG]
 #
 # Connects (`nvme connect -t rdma`), finds the namespace's block device, runs
 #   randread-4k-qd1, randread-4k-qd32, randwrite-4k-qd32, seqread-128k-qd8
@@ -13,9 +13,13 @@
 # results of record run them all). For each job it writes DIR/NAME.JOB.json (fio's JSON) and
 # DIR/NAME.JOB.cpu (guest CPU busy % over the job, and the target process's
 # CPU seconds if --target-pid is given). Exit status is non-zero if any job
-# failed or verification found a mismatch.
+# failed or verification found a mismatch. With --remote-cpu TAG the target
+# runs on the other guest of lab/run-pair: around each job this script asks
+# that guest (perf/lib/pair-cpu.sh, serving TAG) for its CPU figures, so the .cpu file reports
+# the target guest's busy % and the target process's CPU, plus this (host)
+# guest's busy % as host_guest_cpu_busy_pct.
 set -euo pipefail
-PORT=4420 RUNTIME=10 TPID="" JOBS=""
+PORT=4420 RUNTIME=10 TPID="" JOBS="" REMOTE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --addr) ADDR="$2"; shift 2 ;;
@@ -26,6 +30,7 @@ while [ $# -gt 0 ]; do
     --runtime) RUNTIME="$2"; shift 2 ;;
     --target-pid) TPID="$2"; shift 2 ;;
     --jobs) JOBS="$2"; shift 2 ;;
+    --remote-cpu) REMOTE="$2"; shift 2 ;;
     *) echo "fio-suite: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -33,14 +38,12 @@ done
 mkdir -p "$OUT"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/nvme-host.sh"
+. "$HERE/cpu.sh"
+[ -n "$REMOTE" ] && . "$HERE/../../lab/lib/pair.sh"
 
 DEV=$(nvme_host_connect "$ADDR" "$PORT" "$NQN")
 echo "fio-suite[$LABEL]: connected $NQN at $ADDR:$PORT -> $DEV"
 trap 'nvme_host_disconnect "$NQN" || true' EXIT
-
-# cpu_sample: prints "busy total" jiffies from /proc/stat (all CPUs).
-cpu_sample() { awk '/^cpu / {t=0; for(i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
-proc_cpu() { [ -n "$TPID" ] && awk '{print $14+$15}' "/proc/$TPID/stat" 2>/dev/null || echo 0; }
 
 # wanted JOB: true when JOB is in --jobs (or --jobs was not given).
 wanted() { [ -z "$JOBS" ] || [[ ",$JOBS," == *",$1,"* ]]; }
@@ -49,15 +52,25 @@ run_job() {
   local name="$1"; shift
   wanted "$name" || return 0
   local b0 t0 p0 b1 t1 p1
-  read -r b0 t0 < <(cpu_sample); p0=$(proc_cpu)
+  if [ -n "$REMOTE" ]; then pair_signal "begin.$REMOTE.$name"; pair_wait "began.$REMOTE.$name" 60; fi
+  read -r b0 t0 < <(cpu_sample); p0=$(proc_cpu "$TPID")
   fio --name="$name" --filename="$DEV" --ioengine=libaio --direct=1 --time_based \
     --runtime="$RUNTIME" --ramp_time=1 --group_reporting --output-format=json \
     --output="$OUT/$LABEL.$name.json" "$@"
-  read -r b1 t1 < <(cpu_sample); p1=$(proc_cpu)
+  read -r b1 t1 < <(cpu_sample); p1=$(proc_cpu "$TPID")
   local hz; hz=$(getconf CLK_TCK)
-  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v p=$((p1 - p0)) -v hz="$hz" -v r="$RUNTIME" \
-    'BEGIN { printf "{\"guest_cpu_busy_pct\": %.1f, \"target_cpu_s\": %.2f, \"wall_s\": %d}\n", (t ? 100*b/t : 0), p/hz, r+1 }' \
-    >"$OUT/$LABEL.$name.cpu"
+  if [ -n "$REMOTE" ]; then
+    pair_signal "end.$REMOTE.$name"; pair_wait "cpu.$REMOTE.$name" 60
+    local tb tp
+    read -r tb tp < <(pair_read "cpu.$REMOTE.$name")
+    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v tb="$tb" -v tp="$tp" -v r="$RUNTIME" \
+      'BEGIN { printf "{\"guest_cpu_busy_pct\": %.1f, \"target_cpu_s\": %.2f, \"host_guest_cpu_busy_pct\": %.1f, \"wall_s\": %d}\n", tb, tp, (t ? 100*b/t : 0), r+1 }' \
+      >"$OUT/$LABEL.$name.cpu"
+  else
+    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v p=$((p1 - p0)) -v hz="$hz" -v r="$RUNTIME" \
+      'BEGIN { printf "{\"guest_cpu_busy_pct\": %.1f, \"target_cpu_s\": %.2f, \"wall_s\": %d}\n", (t ? 100*b/t : 0), p/hz, r+1 }' \
+      >"$OUT/$LABEL.$name.cpu"
+  fi
   echo "fio-suite[$LABEL]: $name done ($(cat "$OUT/$LABEL.$name.cpu"))"
 }
 
