@@ -7,10 +7,6 @@
 # in the guest from the shared repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v perf >/dev/null || { echo "perf/profile.sh: needs perf on the host (apt-get install linux-perf)"; exit 2; }
-KIT="$PWD/.build-perfkit"
-mkdir -p "$KIT/lib"
-cp "$(command -v perf)" "$KIT/perf"
-for l in $(ldd "$(command -v perf)" | awk '/=>/ {print $3}'); do cp -L "$l" "$KIT/lib/"; done
+. perf/lib/perfkit.sh
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 lab/run --timeout 900 perf/guest/profile.sh "$KIT" "$@"

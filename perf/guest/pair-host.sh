@@ -27,7 +27,7 @@ for r in $(seq "${YARDSTICK_ROUNDS:-1}"); do
   mkdir -p "$OUT"
   echo "$trelease" >"$OUT/kernel-release"
   echo "$tcpus" >"$OUT/guest-cpus"
-  echo "two guests (lab/run-pair): target guest $tcpus vCPU(s), host guest $(nproc) vCPU(s), kernel $trelease on both, rxe on a QEMU socket link between them; backing device brd /dev/ram0 (512 MiB) in the target guest; guest CPU % is the target guest's" >"$OUT/lab-shape"
+  echo "two guests (lab/run-pair): target guest $tcpus vCPU(s), host guest $(nproc) vCPU(s), kernel $trelease on both, rxe on a QEMU stream link (Unix socket) between them; backing device brd /dev/ram0 (512 MiB) in the target guest; guest CPU % is the target guest's" >"$OUT/lab-shape"
   for t in "${TARGETS[@]}"; do
     pair_wait "ready.$t-r$r" 300
     if [ "$t" = nvmf-tgt ]; then pair_read "idle.$t-r$r" >"$OUT/nvmf-tgt.idle.cpu"; fi

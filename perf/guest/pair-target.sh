@@ -8,12 +8,8 @@
 # NVMF_POLL_IDLE, NVMF_POLL_PIN (the host half takes the fio knobs).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-. "$HERE/../lib/kernel-target.sh"
-. "$HERE/../lib/nvmf-tgt-config.sh"
-. "$HERE/../lib/cpu.sh"
-. "$HERE/../lib/nvmf-tgt-run.sh"
+. "$HERE/../lib/guest-tools.sh"
 . "$HERE/../lib/pair-cpu.sh"
-. "$HERE/../../lab/lib/wait-listen.sh"
 . "$HERE/../../lab/lib/pair.sh"
 : "${LAB_PAIR:?run me through lab/run-pair}"
 TARGETS=()

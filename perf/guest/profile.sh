@@ -9,10 +9,8 @@ K="$1"; shift
 FIO_ARGS=("$@"); [ ${#FIO_ARGS[@]} -gt 0 ] || FIO_ARGS=(--rw=read --bs=128k --iodepth=8)
 export LD_LIBRARY_PATH="$K/lib"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-. "$HERE/../lib/kernel-target.sh"
-. "$HERE/../lib/nvmf-tgt-config.sh"
+. "$HERE/../lib/guest-tools.sh"
 . "$HERE/../lib/nvme-host.sh"
-. "$HERE/../../lab/lib/wait-listen.sh"
 OUT="${LAB_OUT:?run me through lab/run}"
 modprobe brd rd_nr=1 rd_size=$((512 * 1024))
 DEV=/dev/ram0

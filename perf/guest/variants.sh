@@ -16,11 +16,7 @@
 #   variant LABEL round N job J iops X bw_mib_s Y p50_us Z target_cpu_s C guest_cpu G
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-. "$HERE/../lib/kernel-target.sh"
-. "$HERE/../lib/nvmf-tgt-config.sh"
-. "$HERE/../lib/cpu.sh"
-. "$HERE/../lib/nvmf-tgt-run.sh"
-. "$HERE/../../lab/lib/wait-listen.sh"
+. "$HERE/../lib/guest-tools.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 ROUNDS="$1" RUNTIME="$2" JOB="$3"; shift 3
 mkdir -p "$OUT"

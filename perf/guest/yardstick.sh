@@ -6,11 +6,7 @@
 # NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-. "$HERE/../lib/kernel-target.sh"
-. "$HERE/../lib/nvmf-tgt-config.sh"
-. "$HERE/../lib/cpu.sh"
-. "$HERE/../lib/nvmf-tgt-run.sh"
-. "$HERE/../../lab/lib/wait-listen.sh"
+. "$HERE/../lib/guest-tools.sh"
 OUT="${LAB_OUT:?run me through lab/run}/fio"
 # Knobs arrive as NAME=VALUE arguments (lab/run passes no environment).
 TARGETS=()
