@@ -120,8 +120,8 @@ def main():
                     continue
                 iops = [v[0] for v in per_job[job]]
                 p50 = [v[1] for v in per_job[job] if v[1] is not None]
-                lines.append(f"| {job} | {', '.join(f'{x:.2f}' for x in iops)} | **{statistics.median(iops):.2f}** | "
-                             f"{', '.join(f'{x:.2f}' for x in p50)} | **{statistics.median(p50):.2f}** |" if p50 else "")
+                p50_cells = f"{', '.join(f'{x:.2f}' for x in p50)} | **{statistics.median(p50):.2f}**" if p50 else "- | -"
+                lines.append(f"| {job} | {', '.join(f'{x:.2f}' for x in iops)} | **{statistics.median(iops):.2f}** | {p50_cells} |")
             idle = [rr["nvmf_tgt_idle"]["idle_cpu_pct_of_one_vcpu"] for rr in res["rounds"] if "nvmf_tgt_idle" in rr]
             if idle:
                 lines.append(f"\n- nvmf-tgt idle CPU per round: {', '.join(f'{x:.2f}' for x in idle)} % of one vCPU")
