@@ -78,41 +78,100 @@ public struct SGLDescriptor: Hashable, Sendable {
 
     /// Validates the descriptor for one command, as a fabrics target must.
     ///
-    /// - Parameters:
-    ///   - direction: the command's data direction.
-    ///   - inCapsuleDataLength: bytes of in-capsule data received after the SQE.
-    ///   - maxTransferLength: the largest keyed transfer allowed (MDTS).
-    /// - Returns: `.success`, Data SGL Length Invalid (0Fh), SGL Offset
-    ///   Invalid (16h), SGL Descriptor Type Invalid (11h), or Invalid Field
-    ///   for in-capsule data on a read; all with DNR and location 24 (DPTR).
+    /// - Returns: the status of `transfer(direction:inCapsuleDataLength:maxTransferLength:)`.
     @inlinable
     public func validate(direction: DataDirection, inCapsuleDataLength: Int, maxTransferLength: Int)
         -> NVMeStatus
     {
+        transfer(direction: direction, inCapsuleDataLength: inCapsuleDataLength, maxTransferLength: maxTransferLength)
+            .status
+    }
+
+    /// Checks the descriptor for one command and, when it is good, gives the
+    /// transfer it describes as `Int`s that are proven in range.
+    ///
+    /// Every field is a wire value chosen by the host: the offset (up to
+    /// 2^64 - 1) and the lengths are compared as `UInt64` against the limits
+    /// first, and only converted once they are known to be no larger than
+    /// `inCapsuleDataLength` or `maxTransferLength`, so no conversion or sum
+    /// here can trap. An in-capsule descriptor's offset is checked even when
+    /// its length is 0 or the command moves no data.
+    ///
+    /// - Parameters:
+    ///   - direction: the command's data direction.
+    ///   - inCapsuleDataLength: bytes of in-capsule data received after the SQE (≥ 0).
+    ///   - maxTransferLength: the largest transfer allowed (MDTS, ≥ 0).
+    /// - Returns: `.success` with the length and in-capsule offset (both 0
+    ///   when no data moves), or Data SGL Length Invalid (0Fh), SGL Offset
+    ///   Invalid (16h), SGL Descriptor Type Invalid (11h), or Invalid Field
+    ///   for in-capsule data on a command that does not write; all with DNR
+    ///   and location 24 (DPTR), and length and offset 0.
+    @inlinable
+    public func transfer(direction: DataDirection, inCapsuleDataLength: Int, maxTransferLength: Int)
+        -> SGLTransfer
+    {
+        let capsuleLimit = UInt64(clamping: inCapsuleDataLength)
+        let transferLimit = UInt64(clamping: maxTransferLength)
         switch kind {
         case .keyed:
-            if direction != .none && Int(keyedLength) > maxTransferLength {
-                return NVMeStatus.dataSGLLengthInvalid.at(24)
-            }
-            return .success
+            guard direction != .none else { return .none }
+            let length = UInt64(keyedLength)
+            guard length <= transferLimit else { return .refused(NVMeStatus.dataSGLLengthInvalid.at(24)) }
+            return SGLTransfer(status: .success, length: Int(truncatingIfNeeded: length), inCapsuleOffset: 0)
         case .inCapsule:
-            if direction == .none && unkeyedLength == 0 { return .success }
-            guard direction == .hostToController else { return NVMeStatus.invalidField.at(24) }
-            guard address <= UInt64(inCapsuleDataLength) else {
-                return NVMeStatus.sglOffsetInvalid.at(24)
+            let length = UInt64(unkeyedLength)
+            // A no-data command may carry an empty in-capsule descriptor, but
+            // its offset must still point inside what arrived (nvmet refuses
+            // any in-capsule descriptor on a non-write; SPDK checks the offset).
+            if direction == .none && length == 0 {
+                return address <= capsuleLimit ? .none : .refused(NVMeStatus.sglOffsetInvalid.at(24))
             }
-            let end = address &+ UInt64(unkeyedLength)
-            guard end <= UInt64(inCapsuleDataLength), Int(unkeyedLength) <= maxTransferLength else {
-                return NVMeStatus.dataSGLLengthInvalid.at(24)
+            guard direction == .hostToController else { return .refused(NVMeStatus.invalidField.at(24)) }
+            guard address <= capsuleLimit else { return .refused(NVMeStatus.sglOffsetInvalid.at(24)) }
+            // address ≤ capsuleLimit, so the subtraction cannot wrap.
+            guard length <= capsuleLimit - address, length <= transferLimit else {
+                return .refused(NVMeStatus.dataSGLLengthInvalid.at(24))
             }
-            return .success
+            return SGLTransfer(
+                status: .success, length: Int(truncatingIfNeeded: length),
+                inCapsuleOffset: Int(truncatingIfNeeded: address))
         case .lastSegment:
             // Multi-descriptor SGLs need MSDBD > 1, which this target does not
             // advertise (the Linux host never sends them).
-            return NVMeStatus.sglDescriptorTypeInvalid.at(24)
+            return .refused(NVMeStatus.sglDescriptorTypeInvalid.at(24))
         case .unsupported:
-            return NVMeStatus.sglDescriptorTypeInvalid.at(24)
+            return .refused(NVMeStatus.sglDescriptorTypeInvalid.at(24))
         }
+    }
+}
+
+/// A checked data transfer: what `SGLDescriptor.transfer` proved about one
+/// command's SGL1. `length` and `inCapsuleOffset` are within the limits it
+/// was given, so they can be used as lengths and offsets as they are.
+@frozen
+public struct SGLTransfer: Hashable, Sendable {
+    /// Success, or the status to complete the command with (DNR, location 24).
+    public var status: NVMeStatus
+    /// Bytes to move: ≤ the largest transfer, and for in-capsule data ≤ the
+    /// bytes that arrived less the offset. 0 when no data moves.
+    public var length: Int
+    /// Offset of the data in the in-capsule area (in-capsule data only, else 0).
+    public var inCapsuleOffset: Int
+
+    @inlinable
+    public init(status: NVMeStatus, length: Int, inCapsuleOffset: Int) {
+        self.status = status
+        self.length = length
+        self.inCapsuleOffset = inCapsuleOffset
+    }
+
+    /// Nothing moves.
+    @inlinable public static var none: SGLTransfer { SGLTransfer(status: .success, length: 0, inCapsuleOffset: 0) }
+
+    /// Refused with `status`; nothing moves.
+    @inlinable
+    public static func refused(_ status: NVMeStatus) -> SGLTransfer {
+        SGLTransfer(status: status, length: 0, inCapsuleOffset: 0)
     }
 }
 

@@ -88,12 +88,13 @@ public final class TargetQueue {
             return CommandPlan(
                 status: .invalidOpcode, direction: .none, kind: sgl.kind, length: 0, inCapsuleOffset: 0)
         }
-        let status = sgl.validate(
+        // Lengths and offsets come back proven in range (`SGLTransfer`): a
+        // wire value is never converted or added unchecked.
+        let transfer = sgl.transfer(
             direction: direction, inCapsuleDataLength: inCapsuleDataLength, maxTransferLength: options.maxIOSize)
-        let length = direction == .none || !status.isSuccess ? 0 : sgl.length
-        let offset = sgl.kind == .inCapsule && status.isSuccess ? Int(sgl.address) : 0
         return CommandPlan(
-            status: status, direction: direction, kind: sgl.kind, length: length, inCapsuleOffset: offset)
+            status: transfer.status, direction: direction, kind: sgl.kind, length: transfer.length,
+            inCapsuleOffset: transfer.inCapsuleOffset)
     }
 
     // MARK: Execution
