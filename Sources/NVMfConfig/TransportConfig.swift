@@ -23,12 +23,13 @@ public struct TransportConfig: Equatable, Sendable {
     public var bufCacheSize = 32
     /// acceptor_backlog: rdma_listen backlog.
     public var acceptorBacklog = 100
-    /// num_cqe: completion-queue size when SRQ is off.
+    /// num_cqe: completion-queue entries of each poll group's CQ when SRQ is
+    /// off (with an SRQ the CQ is sized from max_srq_depth, as in SPDK).
     public var numCQE = 4096
     /// no_wr_batching: post each work request at once instead of once per poll.
     public var noWRBatching = false
-    /// abort_timeout_sec.
-    public var abortTimeoutSeconds = 1
+    /// min_kato: shortest keep-alive timeout in ms (0: KATO 0 keeps meaning "no timer").
+    public var minKeepAliveTimeoutMS = 0
 
     public init() {}
 
@@ -54,11 +55,14 @@ public struct TransportConfig: Equatable, Sendable {
         acceptorBacklog = try p.integer("acceptor_backlog", in: 1...4096) ?? acceptorBacklog
         numCQE = try p.integer("num_cqe", in: 128...(1 << 20)) ?? numCQE
         noWRBatching = try p.bool("no_wr_batching") ?? noWRBatching
-        abortTimeoutSeconds = try p.integer("abort_timeout_sec", in: 0...3600) ?? abortTimeoutSeconds
+        // Abort never waits here (commands are not aborted: Abort answers
+        // "not aborted" at once), so a timeout other than SPDK's default
+        // would be a setting accepted and ignored.
+        try p.ignoreIfDefault("abort_timeout_sec", default: .number(1))
         _ = try p.integer("acceptor_poll_rate", in: 0...Int(UInt32.max))
         _ = try p.integer("data_wr_pool_size", in: 0...Int(UInt32.max))
         _ = try p.integer("kas", in: 0...65535)
-        _ = try p.integer("min_kato", in: 0...Int(UInt32.max))
+        minKeepAliveTimeoutMS = try p.integer("min_kato", in: 0...Int(UInt32.max)) ?? minKeepAliveTimeoutMS
         _ = try p.integer("iobuf_small_cache_size", in: 0...Int(UInt32.max))
         _ = try p.integer("iobuf_large_cache_size", in: 0...Int(UInt32.max))
         try p.ignoreIfDefault("zcopy", default: .bool(false))

@@ -60,7 +60,9 @@ final class DevicePoller {
         try channel.setNonBlocking()
         var srq: SharedReceiveQueue? = nil
         var pool: ReceiveBufferPool? = nil
-        var entries = min(attributes.maxCompletionQueueEntries, 16384)
+        // Without an SRQ, num_cqe sizes the CQ (SPDK's meaning); with one,
+        // the SRQ's depth does (below).
+        var entries = min(attributes.maxCompletionQueueEntries, options.numCQE)
         if !options.noSRQ && attributes.maxSharedReceiveQueueWorkRequests > 0 {
             let depth = min(options.maxSRQDepth, attributes.maxSharedReceiveQueueWorkRequests)
             let queue = try SharedReceiveQueue(
@@ -72,7 +74,7 @@ final class DevicePoller {
             try receive.postAll()
             srq = queue
             pool = receive
-            entries = min(attributes.maxCompletionQueueEntries, max(entries, depth * 4))
+            entries = min(attributes.maxCompletionQueueEntries, max(16384, depth * 4))
         }
         sharedReceiveQueue = srq
         receivePool = pool

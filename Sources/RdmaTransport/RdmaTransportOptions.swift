@@ -26,6 +26,13 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     public var bufCacheSize: Int = 32
     /// acceptor_backlog: `rdma_listen` backlog.
     public var acceptorBacklog: Int = 100
+    /// num_cqe: entries of each poll group's completion queue when `noSRQ`
+    /// (capped by the device's max_cqe). Every connection reserves room in
+    /// it for its receives and sends, so it bounds the connections a poll
+    /// group takes without an SRQ.
+    public var numCQE: Int = 4096
+    /// min_kato: shortest keep-alive timeout (ms) a controller runs with (`TransportOptions`).
+    public var minKeepAliveTimeoutMS: UInt32 = 0
 
     public init() {}
 
@@ -59,6 +66,7 @@ public struct RdmaTransportOptions: Sendable, Hashable {
                 + "(\(pollGroupCount * bufCacheSize))"
         }
         if acceptorBacklog < 1 { return "acceptor_backlog must be at least 1" }
+        if numCQE < 128 || numCQE > 1 << 20 { return "num_cqe must be in 128...1048576" }
         return nil
     }
 
@@ -72,7 +80,8 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     public var transportOptions: TransportOptions {
         TransportOptions(
             inCapsuleDataSize: inCapsuleDataSize, maxIOSize: maxIOSize, maxQueueDepth: maxQueueDepth,
-            maxAdminQueueDepth: maxAdminQueueDepth, maxIOQueues: maxIOQPairsPerController)
+            maxAdminQueueDepth: maxAdminQueueDepth, maxIOQueues: maxIOQPairsPerController,
+            minKeepAliveTimeoutMS: minKeepAliveTimeoutMS)
     }
 }
 

@@ -102,7 +102,7 @@ extension TargetQueue {
             d.numberOfNamespaces = UInt32(s.maxNamespaces)
             d.maximumAllowedNamespaces = UInt32(s.maxNamespaces)
             d.optionalNVMCommands = 0x0C  // Dataset Management, Write Zeroes
-            d.volatileWriteCache = s.namespaces.values.contains { $0.device.hasVolatileWriteCache } ? 1 : 0
+            d.volatileWriteCache = Self.hasVolatileWriteCache(c) ? 1 : 0
             d.subsystemNQN = s.nqn
         } else {
             d.subsystemNQN = target.discoveryNQN
@@ -137,11 +137,23 @@ extension TargetQueue {
             c.asyncEventConfiguration = value
             return .success()
         case FeatureID.keepAliveTimer:
-            c.keepAliveTimeoutMS = value
+            // A controller that must keep its timer (discovery, or min_kato
+            // set) may not switch it off (nvmet refuses it for discovery).
+            if value == 0 && (c.isDiscovery || c.options.minKeepAliveTimeoutMS > 0) {
+                return .failure(NVMeStatus.invalidField.at(44))
+            }
+            c.keepAliveTimeoutMS = Controller.effectiveKeepAliveTimeout(
+                value, isDiscovery: c.isDiscovery, minimum: c.options.minKeepAliveTimeoutMS)
             c.keepAliveDeadline = nil
             return .success()
         case FeatureID.volatileWriteCache where !c.isDiscovery:
-            c.volatileWriteCacheEnabled = value & 1 != 0
+            // The cache cannot be switched off here (the backends have no
+            // write-through mode), so only "enabled" is accepted, and only
+            // where a namespace has a cache at all; disabling it is refused
+            // rather than accepted and ignored. Hosts get durability from
+            // Flush and FUA, which are honoured.
+            guard Self.hasVolatileWriteCache(c) else { return .failure(NVMeStatus.invalidField.at(40)) }
+            guard value & 1 == 1 else { return .failure(NVMeStatus.invalidField.at(44)) }
             return .success()
         case FeatureID.hostIdentifier:
             return .failure(.commandSequenceError)
@@ -162,7 +174,8 @@ extension TargetQueue {
             ]
         guard known.contains(fid) else { return .failure(NVMeStatus.invalidField.at(40)) }
         guard command.select <= 3 else { return .failure(NVMeStatus.invalidField.at(41)) }
-        if command.select == 3 { return .success(dword0: 0x4) }
+        // SEL 3: capabilities. Bit 2 changeable; the write cache cannot be switched off here.
+        if command.select == 3 { return .success(dword0: fid == FeatureID.volatileWriteCache ? 0 : 0x4) }
         switch fid {
         case FeatureID.numberOfQueues:
             return .success(dword0: NumberOfQueues.result(allocated: c.options.maxIOQueues))
@@ -171,7 +184,8 @@ extension TargetQueue {
         case FeatureID.keepAliveTimer:
             return .success(dword0: c.keepAliveTimeoutMS)
         case FeatureID.volatileWriteCache:
-            return .success(dword0: c.volatileWriteCacheEnabled ? 1 : 0)
+            guard Self.hasVolatileWriteCache(c) else { return .failure(NVMeStatus.invalidField.at(40)) }
+            return .success(dword0: 1)
         default:  // Host Identifier: only the 128-bit form (EXHID) exists over fabrics.
             guard command.value & 1 == 1 else { return .failure(NVMeStatus.invalidField.at(44)) }
             guard data.count >= 16 else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
@@ -193,5 +207,10 @@ extension TargetQueue {
         }
         c.outstandingAERs.append(slot)
         return .pending
+    }
+
+    /// VWC present: some namespace of the controller's subsystem has a volatile write cache.
+    static func hasVolatileWriteCache(_ c: Controller) -> Bool {
+        c.subsystem?.namespaces.values.contains { $0.device.hasVolatileWriteCache } ?? false
     }
 }

@@ -28,8 +28,6 @@ final class Controller {
     var keepAliveTimeoutMS: UInt32
     /// Asynchronous Event Configuration (feature 0Bh).
     var asyncEventConfiguration: UInt32 = 0
-    /// Volatile Write Cache enable (feature 06h).
-    var volatileWriteCacheEnabled = true
 
     var adminQueue: TargetQueue?
     var ioQueues: [UInt16: TargetQueue] = [:]
@@ -71,9 +69,20 @@ final class Controller {
         self.controllerID = controllerID
         self.hostNQN = hostNQN
         self.hostID = hostID
-        self.keepAliveTimeoutMS = keepAliveTimeoutMS
         self.options = options
-        if subsystem == nil && keepAliveTimeoutMS == 0 { self.keepAliveTimeoutMS = Self.discoveryDefaultKATO }
+        self.keepAliveTimeoutMS = Self.effectiveKeepAliveTimeout(
+            keepAliveTimeoutMS, isDiscovery: subsystem == nil, minimum: options.minKeepAliveTimeoutMS)
+    }
+
+    /// The KATO a controller runs with when the host asks for `requested` ms.
+    ///
+    /// A discovery controller always has a timer (KATO 0 becomes 120 s, as
+    /// in nvmet), so a host that walks away from discovery cannot hold a
+    /// controller forever. An NVM controller keeps KATO 0 (no timer) unless
+    /// the operator set `min_kato`; every other value is raised to `min_kato`.
+    static func effectiveKeepAliveTimeout(_ requested: UInt32, isDiscovery: Bool, minimum: UInt32) -> UInt32 {
+        if requested == 0 { return isDiscovery ? max(discoveryDefaultKATO, minimum) : minimum }
+        return max(requested, minimum)
     }
 
     var isDiscovery: Bool { subsystem == nil }

@@ -12,36 +12,63 @@ extension TargetQueue {
     /// in DW0, Invalid Host, Controller Busy.
     func executeConnectLocked(_ command: SubmissionQueueEntry, data: IOBuffer) -> CommandResult {
         let connect = ConnectCommand(command)
-        guard !isConnected else { return .failure(.connectControllerBusy) }
+        guard !isConnected else { return refusedConnect("queue already connected", .failure(.connectControllerBusy)) }
         guard connect.recordFormat == 0 else {
-            return .failure(NVMeStatus.connectIncompatibleFormat.at(ConnectCommand.Offset.recordFormat))
+            return refusedConnect(
+                "record format \(connect.recordFormat) is not 0",
+                .failure(NVMeStatus.connectIncompatibleFormat.at(ConnectCommand.Offset.recordFormat)))
         }
         if let refused = checkNegotiatedLocked(connect) { return refused }
-        guard data.count >= ConnectData.wireSize else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
+        guard data.count >= ConnectData.wireSize else {
+            return refusedConnect(
+                "Connect data is \(data.count) bytes, not 1024", .failure(NVMeStatus.dataSGLLengthInvalid.at(24)))
+        }
         let raw = data.bytes
         guard ConnectData.isTerminated(raw, field: ConnectData.Offset.subsystemNQN) else {
-            return invalidParameter(ConnectData.Offset.subsystemNQN, inData: true)
+            return refusedConnect(
+                "SUBNQN is not NUL-terminated", invalidParameter(ConnectData.Offset.subsystemNQN, inData: true))
         }
+        // HOSTNQN only has to be a terminated string, as in nvmet and SPDK:
+        // SPDK v24.01's identify and perf send an empty one unless told
+        // otherwise. An allow-list compares it byte for byte with the NQNs
+        // it holds (validated when added), so a malformed one only gets
+        // into a subsystem open to any host.
         guard ConnectData.isTerminated(raw, field: ConnectData.Offset.hostNQN),
-            let connectData = ConnectData(decoding: raw), NQN.isValid(connectData.hostNQN)
-        else { return invalidParameter(ConnectData.Offset.hostNQN, inData: true) }
+            let connectData = ConnectData(decoding: raw)
+        else {
+            return refusedConnect(
+                "HOSTNQN is not NUL-terminated UTF-8", invalidParameter(ConnectData.Offset.hostNQN, inData: true))
+        }
+        let host = connectData.hostNQN.isEmpty ? "(empty)" : connectData.hostNQN
 
         if connectData.subsystemNQN == target.discoveryNQN {
-            guard connect.queueID == 0 else { return invalidParameter(ConnectCommand.Offset.queueID, inData: false) }
+            guard connect.queueID == 0 else {
+                return refusedConnect(
+                    "I/O queue \(connect.queueID) to the discovery subsystem, host \(host)",
+                    invalidParameter(ConnectCommand.Offset.queueID, inData: false))
+            }
             return connectAdminLocked(connect, connectData, subsystem: nil)
         }
         guard let s = target.subsystemsByNQN[connectData.subsystemNQN], s.stateLocked != .inactive else {
-            target.logger.info("connect to unknown subsystem", metadata: ["nqn": "\(connectData.subsystemNQN)"])
-            return invalidParameter(ConnectData.Offset.subsystemNQN, inData: true)
+            return refusedConnect(
+                "unknown or inactive subsystem \(connectData.subsystemNQN), host \(host)",
+                invalidParameter(ConnectData.Offset.subsystemNQN, inData: true))
         }
         guard s.allowsLocked(host: connectData.hostNQN) else {
-            target.logger.info(
-                "connect from host not allowed",
-                metadata: ["nqn": "\(s.nqn)", "host": "\(connectData.hostNQN)"])
-            return .failure(.connectInvalidHost)
+            return refusedConnect("host \(host) is not allowed in \(s.nqn)", .failure(.connectInvalidHost))
         }
         if connect.queueID == 0 { return connectAdminLocked(connect, connectData, subsystem: s) }
         return connectIOLocked(connect, connectData, subsystem: s)
+    }
+
+    /// Logs why a Connect is refused (every refusal says why, at info level:
+    /// a host that cannot connect is an operator's first question) and
+    /// returns `result`.
+    private func refusedConnect(_ reason: String, _ result: CommandResult) -> CommandResult {
+        target.logger.info(
+            "connect refused: \(reason)",
+            metadata: ["status": "\(result.status)", "dword0": "\(result.dword0)"])
+        return result
     }
 
     /// Holds Connect to what the transport negotiated for this connection
@@ -64,16 +91,14 @@ extension TargetQueue {
     private func checkNegotiatedLocked(_ connect: ConnectCommand) -> CommandResult? {
         guard let n = negotiated else { return nil }
         if connect.queueID != n.queueID {
-            target.logger.info(
-                "connect QID differs from the transport's",
-                metadata: ["qid": "\(connect.queueID)", "transportQID": "\(n.queueID)"])
-            return invalidParameter(ConnectCommand.Offset.queueID, inData: false)
+            return refusedConnect(
+                "Connect QID \(connect.queueID) differs from the transport's QID \(n.queueID)",
+                invalidParameter(ConnectCommand.Offset.queueID, inData: false))
         }
         if connect.queueDepth > n.queueDepth {
-            target.logger.info(
-                "connect SQSIZE exceeds the transport's queue depth",
-                metadata: ["sqsize": "\(connect.submissionQueueSize)", "depth": "\(n.queueDepth)"])
-            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+            return refusedConnect(
+                "Connect SQSIZE \(connect.submissionQueueSize) exceeds the transport's depth \(n.queueDepth)",
+                invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false))
         }
         return nil
     }
@@ -87,17 +112,25 @@ extension TargetQueue {
         -> CommandResult
     {
         guard data.controllerID == ConnectData.dynamicControllerID else {
-            return invalidParameter(ConnectData.Offset.controllerID, inData: true)
+            return refusedConnect(
+                "admin Connect with CNTLID \(data.controllerID), not FFFFh",
+                invalidParameter(ConnectData.Offset.controllerID, inData: true))
         }
         guard connect.submissionQueueSize >= 1, connect.queueDepth <= options.maxAdminQueueDepth else {
-            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+            return refusedConnect(
+                "admin SQSIZE \(connect.submissionQueueSize) outside 1...\(options.maxAdminQueueDepth - 1)",
+                invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false))
         }
         let controllerID: UInt16
         if let s {
-            guard let id = s.allocateControllerIDLocked() else { return .failure(NVMeStatus.connectControllerBusy) }
+            guard let id = s.allocateControllerIDLocked() else {
+                return refusedConnect("no free controller ID in \(s.nqn)", .failure(.connectControllerBusy))
+            }
             controllerID = id
         } else {
-            guard let id = allocateDiscoveryControllerIDLocked() else { return .failure(.connectControllerBusy) }
+            guard let id = allocateDiscoveryControllerIDLocked() else {
+                return refusedConnect("no free discovery controller ID", .failure(.connectControllerBusy))
+            }
             controllerID = id
         }
         let c = Controller(
@@ -119,16 +152,29 @@ extension TargetQueue {
         -> CommandResult
     {
         guard Int(connect.queueID) <= options.maxIOQueues else {
-            return invalidParameter(ConnectCommand.Offset.queueID, inData: false)
+            return refusedConnect(
+                "QID \(connect.queueID) above the \(options.maxIOQueues) I/O queues allowed",
+                invalidParameter(ConnectCommand.Offset.queueID, inData: false))
         }
         guard connect.submissionQueueSize >= 1, connect.queueDepth <= options.maxQueueDepth else {
-            return invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false)
+            return refusedConnect(
+                "I/O SQSIZE \(connect.submissionQueueSize) outside 1...\(options.maxQueueDepth - 1)",
+                invalidParameter(ConnectCommand.Offset.submissionQueueSize, inData: false))
         }
         guard let c = s.controllers[data.controllerID], c.hostNQN == data.hostNQN, !c.isTornDown else {
-            return invalidParameter(ConnectData.Offset.controllerID, inData: true)
+            return refusedConnect(
+                "no live controller \(data.controllerID) of this host in \(s.nqn)",
+                invalidParameter(ConnectData.Offset.controllerID, inData: true))
         }
-        guard c.isReady else { return .failure(.commandSequenceError) }
-        guard c.ioQueues[connect.queueID] == nil else { return .failure(.connectControllerBusy) }
+        guard c.isReady else {
+            return refusedConnect(
+                "I/O queue before controller \(c.controllerID) is enabled", .failure(.commandSequenceError))
+        }
+        guard c.ioQueues[connect.queueID] == nil else {
+            return refusedConnect(
+                "QID \(connect.queueID) of controller \(c.controllerID) already exists",
+                .failure(.connectControllerBusy))
+        }
         c.ioQueues[connect.queueID] = self
         attachLocked(c, connect, subsystem: s)
         namespaces = ContiguousArray(repeating: .absent, count: s.maxNamespaces)

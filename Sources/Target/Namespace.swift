@@ -61,8 +61,11 @@ public final class Namespace {
         d.utilization = blockCount
         d.features = 0
         d.multiPathCapabilities = 1
-        // Deallocated blocks read as zeroes (001b); Write Zeroes honours DEAC (bit 3).
-        d.deallocateFeatures = 0x09
+        // Bits 2:0: deallocated blocks read as zeroes (001b) only where the
+        // device guarantees it (a file's punched hole does; a block device's
+        // discard may not: 000b, not reported). Bit 3: Write Zeroes takes
+        // DEAC (it always writes zeroes, which DEAC allows).
+        d.deallocateFeatures = device.deallocatedBlocksReadZero ? 0x09 : 0x08
         d.attributes = isReadOnly ? 1 : 0
         d.enduranceGroupID = 0
         d.nguid = nguid

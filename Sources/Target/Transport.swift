@@ -34,11 +34,18 @@ public struct TransportOptions: Hashable, Sendable {
     public var maxAdminQueueDepth: Int
     /// Most I/O queues per controller (Number of Queues, largest QID).
     public var maxIOQueues: Int
+    /// min_kato: the shortest keep-alive timeout (ms) a controller runs with.
+    /// A smaller KATO from Connect or Set Features is raised to it, and when
+    /// it is not 0 an NVM controller may not switch keep-alive off either
+    /// (KATO 0 becomes this value). 0 (the default) keeps the spec's meaning
+    /// of KATO 0 for NVM controllers: no keep-alive timer.
+    public var minKeepAliveTimeoutMS: UInt32
 
     public init(
         inCapsuleDataSize: Int = 4096, maxIOSize: Int = 128 * 1024, maxQueueDepth: Int = 128,
-        maxAdminQueueDepth: Int = 32, maxIOQueues: Int = 127
+        maxAdminQueueDepth: Int = 32, maxIOQueues: Int = 127, minKeepAliveTimeoutMS: UInt32 = 0
     ) {
+        self.minKeepAliveTimeoutMS = minKeepAliveTimeoutMS
         self.inCapsuleDataSize = max(inCapsuleDataSize, 0)
         self.maxIOSize = max(maxIOSize, 4096)
         self.maxQueueDepth = min(max(maxQueueDepth, 2), 65536)

@@ -125,5 +125,7 @@ extension RdmaTransportOptions {
         numSharedBuffers = c.numSharedBuffers
         bufCacheSize = c.bufCacheSize
         acceptorBacklog = c.acceptorBacklog
+        numCQE = c.numCQE
+        minKeepAliveTimeoutMS = UInt32(clamping: c.minKeepAliveTimeoutMS)
     }
 }

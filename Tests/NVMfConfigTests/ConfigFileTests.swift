@@ -197,3 +197,19 @@ private let full = """
         #"{"subsystems":[{"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA","max_queue_depth":1e300}}]}]}"#,
         path: "subsystems[0].config[0] (nvmf_create_transport).params.max_queue_depth", contains: "must be an integer")
 }
+
+/// Issue 12, defect 8: min_kato and num_cqe are honoured; abort_timeout_sec,
+/// which nothing here could honour, is refused unless it is SPDK's default.
+@Test func transportSettingsAreHonouredOrRefused() throws {
+    let config = try parse(
+        #"{"subsystems":[{"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA","min_kato":10000,"num_cqe":1024,"abort_timeout_sec":1}}]}]}"#
+    )
+    guard case .nvmfCreateTransport(let t) = config.entries.first?.call else {
+        Issue.record("not a transport call")
+        return
+    }
+    #expect(t.minKeepAliveTimeoutMS == 10_000 && t.numCQE == 1024)
+    expectError(
+        #"{"subsystems":[{"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA","abort_timeout_sec":5}}]}]}"#,
+        path: "subsystems[0].config[0] (nvmf_create_transport).params.abort_timeout_sec", contains: "not supported")
+}

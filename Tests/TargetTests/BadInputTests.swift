@@ -151,8 +151,10 @@ import Testing
         #expect(ioDepth.entry.dword0 == 44)
         let noController = try fresh().connect(subsystem: s.nqn, queueID: 2, kato: 0, controllerID: 99)
         #expect(noController.status == .connectInvalidParameters && noController.entry.dword0 == 0x1_0010)
+        // HOSTNQN need only be terminated (nvmet, SPDK): a malformed one is
+        // simply not on this subsystem's allow-list.
         let badHostNQN = try fresh().connect(subsystem: s.nqn, host: "not-an-nqn")
-        #expect(badHostNQN.entry.dword0 == 0x1_0200)
+        #expect(badHostNQN.status == .connectInvalidHost)
         // RECFMT ≠ 0.
         let h = try fresh()
         let data = ConnectData(
@@ -287,5 +289,54 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Issue 12, defect 8: settings the target cannot honour are refused, and
+/// what Identify claims is true of the device.
+@Suite struct HonestSettingsTests {
+    /// No namespace has a volatile write cache: VWC is not present, and the
+    /// feature is refused rather than accepted and ignored.
+    @Test func volatileWriteCacheFeatureIsRefusedWithoutACache() throws {
+        let device = try MemoryBlockDevice(name: "m0", blockCount: 64)
+        let target = NVMfTarget()
+        let s = try target.addSubsystem(nqn: "nqn.2026-01.io.swift:novwc", serialNumber: "S1", allowAnyHost: true)
+        try s.addNamespace(device: device)
+        try s.start()
+        let admin = try TestHost(target.makePollGroup())
+        #expect(admin.connect(subsystem: s.nqn).ok)
+        admin.enable()
+        #expect(admin.identify(cns: IdentifyCNS.controller).data[525] == 0)
+        #expect(admin.setFeature(FeatureID.volatileWriteCache, 0).status == NVMeStatus.invalidField)
+        #expect(admin.setFeature(FeatureID.volatileWriteCache, 1).status == NVMeStatus.invalidField)
+        #expect(
+            admin.run(FeaturesCommand.get(featureID: FeatureID.volatileWriteCache).entry).status
+                == NVMeStatus.invalidField)
+    }
+
+    /// With a cache, "enabled" is the only value: switching it off is refused.
+    @Test func volatileWriteCacheCannotBeSwitchedOff() throws {
+        let (_, s, group) = try makeTarget(devices: [TestMemoryDevice(volatileWriteCache: true)])
+        let admin = try TestHost(group)
+        #expect(admin.connect(subsystem: s.nqn).ok)
+        admin.enable()
+        #expect(admin.identify(cns: IdentifyCNS.controller).data[525] == 1)
+        let off = admin.setFeature(FeatureID.volatileWriteCache, 0)
+        #expect(off.status == NVMeStatus.invalidField && off.status.doNotRetry)
+        #expect(admin.setFeature(FeatureID.volatileWriteCache, 1).ok)
+        #expect(admin.run(FeaturesCommand.get(featureID: FeatureID.volatileWriteCache).entry).entry.dword0 == 1)
+    }
+
+    /// DLFEAT says "deallocated blocks read as zeroes" only where the device guarantees it.
+    @Test func deallocateFeaturesFollowTheDevice() throws {
+        let (_, s, group) = try makeTarget(devices: [
+            TestMemoryDevice(name: "z", deallocatedBlocksReadZero: true),
+            TestMemoryDevice(name: "n", deallocatedBlocksReadZero: false),
+        ])
+        let admin = try TestHost(group)
+        #expect(admin.connect(subsystem: s.nqn).ok)
+        admin.enable()
+        #expect(admin.identify(cns: IdentifyCNS.namespace, nsid: 1).data[33] == 0x09)
+        #expect(admin.identify(cns: IdentifyCNS.namespace, nsid: 2).data[33] == 0x08)
     }
 }

@@ -87,3 +87,39 @@ import Testing
         #expect(admin.queue.targetQueue.queueDepth == 32)
     }
 }
+
+/// Issue 12, defect 7: SPDK v24.01's `spdk_nvme_identify` and
+/// `spdk_nvme_perf` were refused with Connect Invalid Parameters (IPO 512,
+/// HOSTNQN) because they send an empty HOSTNQN unless `hostnqn:` is given.
+@Suite struct SPDKInitiatorConnectTests {
+    /// SPDK's admin Connect: CM HSQSIZE 31 / HRQSIZE 32, SQSIZE 31, KATO
+    /// 10 s, keyed 1 KiB SGL, CNTLID FFFFh, a host ID, and HOSTNQN "".
+    func spdkConnect(_ host: TestHost, subsystem: String, queueID: UInt16 = 0, sqsize: UInt16 = 31, cntlid: UInt16)
+        -> TestHost.Reply
+    {
+        host.connect(
+            subsystem: subsystem, queueID: queueID, sqsize: sqsize, kato: 10_000, controllerID: cntlid, host: "")
+    }
+
+    @Test func emptyHostNQNConnectsToASubsystemOpenToAnyHost() throws {
+        let (_, s, group) = try makeTarget(allowAnyHost: true)
+        let admin = try TestHost(group, slots: 32, negotiated: NegotiatedQueue(queueID: 0, queueDepth: 32))
+        let reply = spdkConnect(admin, subsystem: s.nqn, cntlid: 0xFFFF)
+        #expect(reply.ok, "status \(reply.status) dword0 \(reply.entry.dword0)")
+        admin.enable()
+        #expect(admin.identify(cns: IdentifyCNS.controller).ok)
+        let cntlid = UInt16(truncatingIfNeeded: reply.entry.dword0)
+        let io = try TestHost(group, slots: 128, negotiated: NegotiatedQueue(queueID: 1, queueDepth: 128))
+        #expect(spdkConnect(io, subsystem: s.nqn, queueID: 1, sqsize: 127, cntlid: cntlid).ok)
+        #expect(io.read(lba: 0, blocks: 8).ok)
+        // Discovery takes it too (spdk_nvme_identify without subnqn).
+        let discovery = try TestHost(group)
+        #expect(spdkConnect(discovery, subsystem: NVMe.discoverySubsystemNQN, cntlid: 0xFFFF).ok)
+    }
+
+    @Test func emptyHostNQNIsNotOnAnAllowList() throws {
+        let (_, s, group) = try makeTarget(allowAnyHost: false)
+        let admin = try TestHost(group)
+        #expect(spdkConnect(admin, subsystem: s.nqn, cntlid: 0xFFFF).status == .connectInvalidHost)
+    }
+}

@@ -64,3 +64,48 @@ import Testing
         #expect(subsystem.controllerCount == 0)
     }
 }
+
+/// Issue 12, defects 4 and 5: a controller that must keep its keep-alive
+/// timer cannot be talked out of it.
+@Suite struct KeepAlivePolicyTests {
+    func kato(_ admin: TestHost) -> UInt32 {
+        admin.run(FeaturesCommand.get(featureID: FeatureID.keepAliveTimer).entry).entry.dword0
+    }
+
+    /// nvmet refuses it too: Set Features KATO 0 on a discovery controller
+    /// would let a host hold a discovery controller forever.
+    @Test func discoveryControllerCannotSwitchKeepAliveOff() throws {
+        let (_, _, group) = try makeTarget()
+        let host = try TestHost(group)
+        #expect(host.connect(subsystem: NVMe.discoverySubsystemNQN, kato: 0).ok)
+        host.enable()
+        #expect(kato(host) == 120_000)
+        let off = host.setFeature(FeatureID.keepAliveTimer, 0)
+        #expect(off.status == NVMeStatus.invalidField && off.status.doNotRetry)
+        #expect(kato(host) == 120_000)
+        #expect(host.setFeature(FeatureID.keepAliveTimer, 30_000).ok)
+        #expect(kato(host) == 30_000)
+    }
+
+    /// min_kato raises small timeouts and, when set, forbids KATO 0 on NVM controllers.
+    @Test func minimumKeepAliveTimeoutIsHonoured() throws {
+        let (_, s, group) = try makeTarget()
+        let options = TransportOptions(minKeepAliveTimeoutMS: 10_000)
+        let admin = try TestHost(group, options: options)
+        #expect(admin.connect(subsystem: s.nqn, kato: 0).ok)
+        admin.enable()
+        #expect(kato(admin) == 10_000)
+        #expect(admin.setFeature(FeatureID.keepAliveTimer, 0).status == NVMeStatus.invalidField)
+        #expect(admin.setFeature(FeatureID.keepAliveTimer, 2_000).ok)
+        #expect(kato(admin) == 10_000)
+        #expect(admin.setFeature(FeatureID.keepAliveTimer, 60_000).ok)
+        #expect(kato(admin) == 60_000)
+
+        // Without min_kato, KATO 0 keeps the spec's meaning on an NVM controller.
+        let plain = try TestHost(group)
+        #expect(plain.connect(subsystem: s.nqn, kato: 0).ok)
+        plain.enable()
+        #expect(kato(plain) == 0)
+        #expect(plain.setFeature(FeatureID.keepAliveTimer, 0).ok)
+    }
+}

@@ -9,7 +9,8 @@ final class TestMemoryDevice: BlockDevice {
     let blockCount: UInt64
     let uuid: DeviceUUID
     let isReadOnly: Bool
-    let hasVolatileWriteCache = true
+    let hasVolatileWriteCache: Bool
+    let deallocatedBlocksReadZero: Bool
     let requiredBufferAlignment = 1
     let storage: UnsafeMutableRawBufferPointer
     /// Operations seen, for tests that check what reached the device.
@@ -18,8 +19,10 @@ final class TestMemoryDevice: BlockDevice {
 
     init(
         name: String = "mem0", blockSize: Int = 512, blockCount: UInt64 = 4096, uuid: DeviceUUID = .random(),
-        readOnly: Bool = false
+        readOnly: Bool = false, volatileWriteCache: Bool = true, deallocatedBlocksReadZero: Bool = true
     ) {
+        self.hasVolatileWriteCache = volatileWriteCache
+        self.deallocatedBlocksReadZero = deallocatedBlocksReadZero
         self.name = name
         self.blockSize = blockSize
         self.blockCount = blockCount
