@@ -43,8 +43,16 @@ final class DataBufferPool {
     /// group can ask "is anything left?" per I/O without taking the lock.
     private let published = Atomic<Int>(0)
 
+    /// Local access only, as SPDK registers its buffers. The target moves
+    /// data with its own RDMA READ (into the buffer: local write) and RDMA
+    /// WRITE (from it: local read), using the host's keys for the host's
+    /// memory; no host ever needs a key to ours. With remote access, a host
+    /// that guessed the pool's rkey could read or overwrite the data of
+    /// every other host's commands in flight.
+    static let access: MemoryAccess = [.localWrite]
+
     init(protectionDomain: ProtectionDomain, count: Int, bufferSize: Int) throws(VerbsError) {
-        region = try protectionDomain.allocateRegion(byteCount: count * bufferSize, access: .all)
+        region = try protectionDomain.allocateRegion(byteCount: count * bufferSize, access: Self.access)
         self.bufferSize = bufferSize
         self.count = count
         free = (0..<Int32(count)).reversed().map { $0 }

@@ -472,7 +472,8 @@ final class RdmaPollGroup {
                 negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth))
             try connection.cmID?.accept(
                 privateData: connection.parameters.acceptPrivateData,
-                initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0)
+                initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0,
+                rnrRetryCount: Self.rnrRetryCount)
             logger.info(
                 "accepted queue",
                 metadata: [
@@ -485,6 +486,16 @@ final class RdmaPollGroup {
             connection.close()
         }
     }
+
+    /// RNR retries of our SENDs (the accept's `rnr_retry_count`): 6, not 7
+    /// (forever). A host posts a receive before it sends each command, so
+    /// only a host that stopped posting receives exhausts them; its response
+    /// SEND then fails (RNR retry exceeded), the QP goes to error and the
+    /// connection closes, giving back every data buffer and slot it held.
+    /// With rdma_cm's RNR timer (min_rnr_timer 0 = 655 ms on the host's QP)
+    /// that takes about 4 s, longer than any healthy host's gap between
+    /// completing a command and re-posting its receive.
+    static let rnrRetryCount: UInt8 = 6
 
     /// Destroys a closed connection once nothing of it is in flight.
     func checkDrained(_ connection: RdmaConnection) {

@@ -126,6 +126,27 @@ public final class RdmaTransport {
     public var parkedCommandCount: Int {
         groups.reduce(0) { $0 + $1.parkedCommands.load(ordering: .relaxed) }
     }
+
+    /// One device's registered data-buffer pool, for tests and stats.
+    struct DataPoolState {
+        /// Start of the region and its remote key (a key no host should be able to use).
+        var address: UInt64
+        var remoteKey: UInt32
+        /// Buffers in all, and buffers in the shared pool (not in a poll group's cache or in use).
+        var count: Int
+        var free: Int
+    }
+
+    /// The data-buffer pools of the devices in use.
+    var dataPools: [DataPoolState] {
+        manager.inboxLock.withLock {
+            manager.devices.map {
+                DataPoolState(
+                    address: $0.dataPool.region.address, remoteKey: $0.dataPool.region.rkey,
+                    count: $0.dataPool.count, free: $0.dataPool.freeCount)
+            }
+        }
+    }
 }
 
 /// Starts a joinable pthread running `body`.

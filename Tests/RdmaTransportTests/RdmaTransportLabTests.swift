@@ -474,3 +474,48 @@ extension RdmaTransportLabTests.BadInputLabTests {
         withExtendedLifetime((admin, asAdmin, asIO, small)) {}
     }
 }
+
+/// Issue 12, defects 5 and 6: what one host can no longer do to the others.
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// A host that stops posting receives used to pin its slots and data
+    /// buffers forever: our response SENDs were retried without end (RNR
+    /// retry 7). Now the SEND fails after 6 retries and the connection closes.
+    @Test func hostThatStopsPostingReceivesLosesItsConnection() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(
+            address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 4, receives: 0)
+        for slot in 0..<2 {
+            var keepAlive = SubmissionQueueEntry(opcode: 0x18, commandID: UInt16(50 + slot))
+            keepAlive.flags = SubmissionQueueEntry.sglFlags
+            keepAlive.dataPointer = .keyed(address: 0, length: 0, key: 0, invalidate: false)
+            try host.send(keepAlive, slot: slot)
+        }
+        let start = ContinuousClock.now
+        #expect(try host.waitForDisconnect(timeoutMilliseconds: 30_000), "a host without receives kept its queue")
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+        print("stalled host disconnected after \(ContinuousClock.now - start)")
+        withExtendedLifetime(host) {}
+    }
+
+    /// The data-buffer pool is registered for local access only: a host that
+    /// knows (or guesses) its address and rkey cannot RDMA READ it.
+    @Test func dataBuffersRefuseRemoteAccess() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+        let pool = try #require(fixture.transport.dataPools.first, "no data pool after a connection")
+        try host.queuePair.postRDMARead(
+            id: 77, into: host.hostData.scatterGatherEntry(offset: 0, length: 4096),
+            from: RemoteAddress(address: pool.address, rkey: pool.remoteKey))
+        let buffer = WorkCompletionBuffer(capacity: 4)
+        var outcome: WorkCompletion? = nil
+        _ = RdmaLab.waitFor(seconds: 15) {
+            guard let n = try? host.completionQueue.poll(into: buffer.completions) else { return false }
+            for i in 0..<n where buffer[i].workRequestID == 77 { outcome = buffer[i] }
+            return outcome != nil
+        }
+        let completion = try #require(outcome, "the RDMA READ never completed")
+        #expect(!completion.isSuccess, "a host read the target's data buffers with their rkey")
+        print("RDMA READ of the pool: \(completion.status)")
+        withExtendedLifetime(host) {}
+    }
+}
