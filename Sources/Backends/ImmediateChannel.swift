@@ -3,14 +3,21 @@
 /// Implemented by small structs (memory, null) so `ImmediateChannel` is
 /// specialised per device and the per-operation call is static.
 protocol ImmediateMedium {
-    /// Carries out a request that already passed validation; `nil` on success.
+    /// Carries out a read, write or flush that already passed validation; `nil` on success.
     func perform(_ request: BlockRequest) -> BlockDeviceError?
+    /// Makes `count` bytes at `byteOffset` read as zeroes (Write Zeroes,
+    /// deallocate); the range was validated. Called a chunk at a time.
+    func zero(byteOffset: Int, count: Int)
+    /// True when `zero` does nothing (a null device): no need to chunk it.
+    var zeroingIsFree: Bool { get }
 }
 
 /// The channel of devices whose operations finish at once (memory, null).
 ///
-/// The work happens in `submit`; the completion waits in a ring until the
-/// next `poll`, so the caller sees the same submit → flush → poll sequence as
+/// Reads, writes and flushes happen in `submit` (bounded by MDTS); Write
+/// Zeroes and deallocate, whose size the host chooses up to gigabytes per
+/// command, are zeroed a chunk per `poll` (`ZeroingQueue`). A completion
+/// waits in a ring until the next `poll`, so the caller sees the same submit → flush → poll sequence as
 /// with libaio and its completion path runs from the poll loop, never from
 /// inside `submit`. Because nothing is ever left to wait for,
 /// `notificationFD` is -1: an interrupt-mode loop polls again straight away
@@ -26,6 +33,7 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
     @usableFromInline let alignment: Int
     @usableFromInline let queueDepth: Int
     @usableFromInline var completions: CompletionRing
+    var zeroing: ZeroingQueue
     @usableFromInline var isClosed = false
 
     init(
@@ -40,11 +48,15 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
         self.alignment = alignment
         self.queueDepth = max(queueDepth, 1)
         self.completions = CompletionRing(capacity: self.queueDepth)
+        self.zeroing = ZeroingQueue(capacity: self.queueDepth)
     }
 
-    deinit { completions.deallocate() }
+    deinit {
+        completions.deallocate()
+        zeroing.deallocate()
+    }
 
-    var inFlight: Int { completions.count }
+    var inFlight: Int { completions.count &+ zeroing.count }
     var notificationFD: Int32 { -1 }
 
     func submit(_ request: BlockRequest) -> BlockSubmitResult {
@@ -53,14 +65,31 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
         {
             return .failed(error)
         }
-        if completions.count >= queueDepth { return .busy }
-        completions.append(BlockCompletion(tag: request.tag, error: medium.perform(request)))
+        if completions.count &+ zeroing.count >= queueDepth { return .busy }
+        switch request.operation {
+        case .writeZeroes, .deallocate:
+            // Validated: startingBlock + blockCount ≤ capacity, whose byte size fits an Int.
+            let offset = Int(truncatingIfNeeded: request.startingBlock) &* blockSize
+            let length = Int(request.blockCount) &* blockSize
+            if medium.zeroingIsFree || length <= ZeroingQueue.chunkSize {
+                medium.zero(byteOffset: offset, count: length)
+                completions.append(BlockCompletion(tag: request.tag, error: nil))
+            } else {
+                zeroing.append(ZeroingQueue.Job(tag: request.tag, offset: offset, remaining: length))
+            }
+        case .read, .write, .flush:
+            completions.append(BlockCompletion(tag: request.tag, error: medium.perform(request)))
+        }
         return .accepted
     }
 
     func flushSubmissions() {}
 
     func poll(maxCompletions: Int, _ body: (BlockCompletion) -> Void) -> Int {
+        // One chunk of zeroing per poll, whatever the commands asked for.
+        if zeroing.count > 0, let tag = zeroing.advance({ medium.zero(byteOffset: $0, count: $1) }) {
+            completions.append(BlockCompletion(tag: tag, error: nil))
+        }
         var reaped = 0
         while reaped < maxCompletions, let completion = completions.removeFirst() {
             body(completion)
@@ -75,5 +104,6 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
         // Nothing is pending on any medium; completions not yet reaped are dropped
         // with the channel, as the caller asked to close it.
         isClosed = true
+        zeroing.removeAll()
     }
 }

@@ -103,12 +103,18 @@ struct MemoryMedium: ImmediateMedium {
         case .write:
             (base + offset).copyMemory(from: request.buffer.baseAddress!, byteCount: length)
         case .writeZeroes, .deallocate:
-            (base + offset).initializeMemory(as: UInt8.self, repeating: 0, count: length)
+            zero(byteOffset: offset, count: length)
         case .flush:
             break
         }
         return nil
     }
+
+    func zero(byteOffset: Int, count: Int) {
+        memset(base + byteOffset, 0, count)
+    }
+
+    var zeroingIsFree: Bool { false }
 }
 
 /// Refuses block sizes a namespace cannot report (LBA data size is a power of two ≥ 512).

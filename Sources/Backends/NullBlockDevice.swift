@@ -55,4 +55,9 @@ struct NullMedium: ImmediateMedium {
         }
         return nil
     }
+
+    /// Nothing is stored, so nothing needs zeroing.
+    func zero(byteOffset: Int, count: Int) {}
+
+    var zeroingIsFree: Bool { true }
 }
