@@ -29,6 +29,8 @@ final class ConnectionManager {
     /// When to let librdmacm notice a released device (DeviceRemoval.swift).
     var resynchronizeDevicesAt: UInt64? = nil
     var devices: [DeviceResources] = []
+    /// CQ entries reserved by each host's connections (CM thread only).
+    private var entriesByPeer: [String: Int] = [:]
     var connectionsByID: [UnsafeMutablePointer<rdma_cm_id>: RdmaConnection] = [:]
     private var connectionsByQP: [UInt32: RdmaConnection] = [:]
     private var nextGroup = 0
@@ -216,6 +218,13 @@ final class ConnectionManager {
                     device.pollers[groupIndex] = poller
                 }
                 let entries = poller.completionEntries(depth: parameters.queueDepth)
+                let peer = id.peerHost ?? ""
+                if let refusal = peerLimitRefusal(peer, entries: entries, groupCapacity: poller.completionQueue.capacity) {
+                    logger.warning(
+                        "rejecting connection: \(refusal)", metadata: ["host": "\(peer)", "qid": "\(parameters.queueID)"])
+                    try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
+                    return
+                }
                 guard poller.reserve(entries) else {
                     logger.warning("completion queue full; rejecting connection", metadata: ["group": "\(groupIndex)"])
                     try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
@@ -229,6 +238,9 @@ final class ConnectionManager {
                     poller.unreserve(entries)
                     throw error
                 }
+                connection.peer = peer
+                connection.reservedEntries = entries
+                entriesByPeer[peer, default: 0] += entries
                 connectionsByID[id.pointer] = connection
                 connectionsByQP[connection.queuePairNumber] = connection
                 group.post(.add(connection, poller))
@@ -266,7 +278,43 @@ final class ConnectionManager {
         return device
     }
 
+    /// Why one host may not open another queue now, or nil when it may.
+    ///
+    /// One host (by address, whatever its port) may hold at most
+    /// `maxUnconnectedQueuesPerHost` queues that have not completed Fabrics
+    /// Connect, and at most half of the completion-queue room of the
+    /// transport, so that a host that floods the target with connections
+    /// (500 in 6 s were seen, none ever sending Connect) cannot lock every
+    /// other host, discovery included, out. Queues that never send Connect
+    /// are also disconnected after `TargetQueue.connectTimeoutMS`.
+    private func peerLimitRefusal(_ peer: String, entries: Int, groupCapacity: Int) -> String? {
+        var unconnected = 0
+        for connection in connectionsByID.values
+        where connection.peer == peer && !connection.hasConnected.load(ordering: .acquiring) {
+            unconnected += 1
+        }
+        if unconnected >= Self.maxUnconnectedQueuesPerHost {
+            return "host has \(unconnected) queues without Connect (limit \(Self.maxUnconnectedQueuesPerHost))"
+        }
+        let share = groupCapacity * groups.count / 2
+        let held = entriesByPeer[peer, default: 0]
+        if held + entries > share {
+            return "host holds \(held) of \(share) completion-queue entries one host may have"
+        }
+        return nil
+    }
+
+    /// Queues one host may have open before their Fabrics Connect succeeds.
+    /// A Linux host brings its queues up one at a time per controller, so
+    /// even many controllers connecting at once stay far below this.
+    static let maxUnconnectedQueuesPerHost = 16
+
     private func forget(_ connection: RdmaConnection) {
+        if connection.reservedEntries > 0 {
+            let left = entriesByPeer[connection.peer, default: 0] - connection.reservedEntries
+            entriesByPeer[connection.peer] = left > 0 ? left : nil
+            connection.reservedEntries = 0
+        }
         if let id = connection.cmID {
             connectionsByID[id.pointer] = nil
         }

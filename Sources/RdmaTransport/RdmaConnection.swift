@@ -92,6 +92,13 @@ final class RdmaConnection: TransportQueue {
     /// sends no DREQ (and still returns success), so the host would never hear
     /// of the close. The CM thread disconnects again on ESTABLISHED.
     let disconnectRequested = Atomic<Bool>(false)
+    /// Fabrics Connect succeeded (set on the poll group thread, read by the
+    /// CM thread to count a host's queues still in their handshake).
+    let hasConnected = Atomic<Bool>(false)
+    /// The host's address, for the CM thread's per-host bounds ("" if unknown).
+    var peer = ""
+    /// CQ entries reserved for this connection (the CM thread's accounting per host).
+    var reservedEntries = 0
     /// Resources released; only the CM id is left for the CM thread.
     var isDestroyed = false
     /// `transportDidDisconnect` has run: the Target sends no more work.
@@ -174,6 +181,8 @@ final class RdmaConnection: TransportQueue {
     }
 
     func disconnect() { group.post(.disconnect(self)) }
+
+    func fabricsConnected() { hasConnected.store(true, ordering: .releasing) }
 
     // MARK: Arrival
 

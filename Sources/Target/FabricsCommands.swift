@@ -190,6 +190,7 @@ extension TargetQueue {
         queueDepth = connect.queueDepth
         disablesSQFlowControl = connect.disablesSQFlowControl
         isConnected = true
+        transport?.fabricsConnected()
     }
 
     private func allocateDiscoveryControllerIDLocked() -> UInt16? {

@@ -110,7 +110,16 @@ public final class PollGroup {
     public func tick(now: UInt64) {
         var actions = DeferredActions()
         var idle: [Int] = []
+        var overdue: [TargetQueue] = []
         target.lock.withLock {
+            // Queues that never completed Connect get `connectTimeoutMS`.
+            for case let q? in queues where !q.isConnected && !q.isClosed {
+                if let deadline = q.connectDeadline {
+                    if now >= deadline { overdue.append(q) }
+                } else {
+                    q.connectDeadline = now &+ TargetQueue.connectTimeoutMS
+                }
+            }
             for case let q? in queues where q.queueID == 0 && q.isConnected && !q.isClosed {
                 guard let c = q.controller, c.adminQueue === q else { continue }
                 c.checkKeepAliveLocked(now: now, &actions)
@@ -121,6 +130,10 @@ public final class PollGroup {
             }
         }
         actions.run()
+        for q in overdue {
+            target.logger.info("disconnecting a queue that sent no Connect", metadata: ["index": "\(q.queueIndex)"])
+            q.transport?.disconnect()
+        }
         for index in idle {
             channels[index]?.close()
             channels[index] = nil

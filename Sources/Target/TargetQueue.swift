@@ -45,6 +45,15 @@ public final class TargetQueue {
     @exclusivity(unchecked) var slots: ContiguousArray<SlotState>
     @exclusivity(unchecked) var outstandingBackend = 0
     @exclusivity(unchecked) var isClosed = false
+    /// When a queue that has not completed Connect is disconnected (ms on
+    /// the `PollGroup.tick` clock); armed by the first tick that sees it.
+    var connectDeadline: UInt64?
+
+    /// How long a queue may stay open without completing Fabrics Connect.
+    /// The Linux and SPDK hosts send Connect as soon as the transport is up;
+    /// a queue that never does only holds resources (a flooding host opened
+    /// hundreds), so it is disconnected after this long.
+    public static let connectTimeoutMS: UInt64 = 10_000
 
     init(
         target: NVMfTarget, pollGroup: PollGroup, transport: any TransportQueue, options: TransportOptions,

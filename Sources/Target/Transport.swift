@@ -138,6 +138,15 @@ public protocol TransportQueue: AnyObject {
     /// teardown). The transport disconnects and later calls
     /// `TargetQueue.transportDidDisconnect()` on the queue's thread.
     func disconnect()
+
+    /// Fabrics Connect succeeded on this queue (called once, on the queue's
+    /// thread, under the target's lock). A transport that bounds how many
+    /// not-yet-connected queues one host may hold counts from here.
+    func fabricsConnected()
+}
+
+extension TransportQueue {
+    public func fabricsConnected() {}
 }
 
 extension NVMeStatus {

@@ -519,3 +519,45 @@ extension RdmaTransportLabTests.BadInputLabTests {
         withExtendedLifetime(host) {}
     }
 }
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// Issue 12, defect 2: one host opening connections without ever sending
+    /// Connect is stopped at 16 such queues; a host at another address still
+    /// discovers and connects while the flood holds them.
+    @Test func floodingHostDoesNotLockOutAnotherHost() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        // The second host: another address on the same rxe netdev.
+        let netdev = try RdmaLab.run(["sh", "-c", "ip -o -4 addr show | grep ' \(RdmaLab.address)/' | awk '{print $2}'"])
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(!netdev.isEmpty, "no netdev holds \(RdmaLab.address)")
+        let other = "10.0.2.200"
+        _ = try RdmaLab.run(["ip", "addr", "add", "\(other)/24", "dev", netdev])
+        defer { _ = try? RdmaLab.run(["ip", "addr", "del", "\(other)/24", "dev", netdev]) }
+
+        var flood: [RawNVMeHost] = []
+        var refused = 0
+        for _ in 0..<40 {
+            if let host = try? RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port) {
+                flood.append(host)
+            } else {
+                refused += 1
+            }
+        }
+        #expect(
+            flood.count == CMLimits.maxUnconnectedQueuesPerHost,
+            "accepted \(flood.count) silent queues from one host, refused \(refused)")
+        let discovery = try RdmaLab.run([
+            "nvme", "discover", "-t", "rdma", "-a", RdmaLab.address, "-s", "\(RdmaTransportLabTests.port)", "-w", other,
+        ])
+        #expect(discovery.status == 0, "discovery from \(other) during the flood: \(discovery.output)")
+        #expect(discovery.output.contains(RdmaTransportLabTests.nqn))
+        withExtendedLifetime(flood) {}
+        flood.removeAll()
+        #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
+    }
+}
+
+/// The CM's per-host bounds, as the lab tests expect them.
+enum CMLimits {
+    static let maxUnconnectedQueuesPerHost = ConnectionManager.maxUnconnectedQueuesPerHost
+}

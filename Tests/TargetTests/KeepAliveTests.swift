@@ -109,3 +109,27 @@ import Testing
         #expect(plain.setFeature(FeatureID.keepAliveTimer, 0).ok)
     }
 }
+
+/// Issue 12, defect 2: a queue that never completes Connect is
+/// disconnected after `TargetQueue.connectTimeoutMS`, so a host that opens
+/// connections and stays silent cannot hold them.
+@Suite struct ConnectDeadlineTests {
+    @Test func queueWithoutConnectIsDisconnected() throws {
+        let (_, s, group) = try makeTarget()
+        let silent = try TestHost(group)
+        let connected = try TestHost(group)
+        #expect(connected.connect(subsystem: s.nqn, kato: 0).ok)
+        group.tick(now: 1_000)  // arms the silent queue's deadline
+        group.tick(now: 1_000 + TargetQueue.connectTimeoutMS - 1)
+        #expect(!silent.queue.disconnectRequested)
+        group.tick(now: 1_000 + TargetQueue.connectTimeoutMS)
+        #expect(silent.queue.disconnectRequested)
+        #expect(!connected.queue.disconnectRequested)
+        // A queue that connects in time is never touched.
+        let late = try TestHost(group)
+        group.tick(now: 50_000)
+        #expect(late.connect(subsystem: s.nqn, kato: 0).ok)
+        group.tick(now: 50_000 + 2 * TargetQueue.connectTimeoutMS)
+        #expect(!late.queue.disconnectRequested)
+    }
+}

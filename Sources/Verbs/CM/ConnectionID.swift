@@ -59,6 +59,14 @@ public final class ConnectionID {
     /// The QP created on this id, if any.
     public var hasQueuePair: Bool { pointer.pointee.qp != nil }
 
+    /// The peer's IP address (no port), or nil when it is neither IPv4 nor
+    /// IPv6. On a passive id, the host that sent the CONNECT_REQUEST.
+    /// The corresponding call is `rdma_get_peer_addr`.
+    public var peerHost: String? {
+        guard let address = rdma_get_peer_addr(pointer) else { return nil }
+        return SocketAddress.host(of: address)
+    }
+
     /// The local port (useful after binding to port 0). The corresponding call is `rdma_get_src_port`.
     public var localPort: UInt16 { UInt16(bigEndian: rdma_get_src_port(pointer)) }
 

@@ -44,6 +44,29 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     public var description: String { isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)" }
 
+    /// The numeric host of an IPv4 or IPv6 `sockaddr`; nil for other families.
+    static func host(of address: UnsafePointer<sockaddr>) -> String? {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let ok: Bool
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            ok = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                withUnsafePointer(to: v4.pointee.sin_addr) {
+                    inet_ntop(AF_INET, $0, &text, socklen_t(text.count)) != nil
+                }
+            }
+        case AF_INET6:
+            ok = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                withUnsafePointer(to: v6.pointee.sin6_addr) {
+                    inet_ntop(AF_INET6, $0, &text, socklen_t(text.count)) != nil
+                }
+            }
+        default:
+            return nil
+        }
+        return ok ? String(cString: text) : nil
+    }
+
     /// Calls `body` with the address as `sockaddr *`.
     func withSockaddr<R>(_ body: (UnsafeMutablePointer<sockaddr>) -> R) -> R {
         var copy = storage
