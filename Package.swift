@@ -69,6 +69,21 @@ let package = Package(
         // Verbs latency benchmark against perftest (perf/verbs/RESULTS.md).
         .executableTarget(name: "verbs-perf", dependencies: ["Verbs"], path: "perf/verbs/Sources"),
 
+        // libFuzzer harnesses (Tests/Fuzz/README.md). scripts/fuzz.sh builds them with
+        // -sanitize=fuzzer,address -D FUZZING; a plain build gives a replay/seed tool.
+        .target(name: "FuzzSupport", path: "Tests/Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "fuzz-capsule", dependencies: ["FuzzSupport", "Target", "NVMe", "Backends",
+                .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz/fuzz-capsule"),
+        .executableTarget(
+            name: "fuzz-cm-private-data", dependencies: ["FuzzSupport", "RdmaTransport", "NVMe"],
+            path: "Tests/Fuzz/fuzz-cm-private-data"),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["FuzzSupport", "NVMfConfig", "Target", "Backends",
+                .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz/fuzz-config"),
+
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
