@@ -22,7 +22,14 @@ final class RawNVMeHost {
 
     /// Connects to `address:port` as queue `queueID` with `depth` entries;
     /// posts `receives` CQE buffers (0: a host that never takes completions).
-    init(address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32)
+    /// A refused connection (CM REJECTED), when the caller asked for it
+    /// with `expectingRefusal` instead of a recorded test failure.
+    struct Refused: Error {}
+
+    init(
+        address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32,
+        expectingRefusal: Bool = false
+    )
         throws
     {
         channel = try EventChannel()
@@ -55,6 +62,11 @@ final class RawNVMeHost {
             ).encode(into: $0)
         }
         try id.connect(privateData: data, initiatorDepth: 0, responderResources: 16)
+        if expectingRefusal {
+            let event = try channel.nextEvent(timeoutMilliseconds: 10_000)
+            guard event?.type == .established else { throw Refused() }
+            return
+        }
         try Self.expect(channel, .established)
     }
 

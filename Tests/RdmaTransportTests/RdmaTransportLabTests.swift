@@ -482,8 +482,14 @@ extension RdmaTransportLabTests.BadInputLabTests {
     /// retry 7). Now the SEND fails after 6 retries and the connection closes.
     @Test func hostThatStopsPostingReceivesLosesItsConnection() throws {
         let fixture = try RdmaTransportLabTests.Fixture()
+        // One receive: for the Connect response. KATO 0, so neither the
+        // keep-alive timer nor the Connect deadline can be what closes it.
         let host = try RawNVMeHost(
-            address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 4, receives: 0)
+            address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 4, receives: 1)
+        var connect = connectCommand(host, cid: 49, queueID: 0, sqsize: 3, controllerID: 0xFFFF)
+        connect.cdw12 = 0  // KATO 0
+        let answer = try host.submit(connect)
+        try #require(answer.nvmeStatus.isSuccess, "Connect status \(answer.status)")
         for slot in 0..<2 {
             var keepAlive = SubmissionQueueEntry(opcode: 0x18, commandID: UInt16(50 + slot))
             keepAlive.flags = SubmissionQueueEntry.sglFlags
@@ -493,19 +499,23 @@ extension RdmaTransportLabTests.BadInputLabTests {
         let start = ContinuousClock.now
         #expect(try host.waitForDisconnect(timeoutMilliseconds: 30_000), "a host without receives kept its queue")
         #expect(RdmaLab.waitFor(seconds: 15) { fixture.transport.connectionCount == 0 })
-        print("stalled host disconnected after \(ContinuousClock.now - start)")
+        let elapsed = ContinuousClock.now - start
+        print("stalled host disconnected after \(elapsed)")
+        #expect(elapsed < .seconds(9), "closed by something slower than the RNR bound: \(elapsed)")
         withExtendedLifetime(host) {}
     }
 
     /// The data-buffer pool is registered for local access only: a host that
-    /// knows (or guesses) its address and rkey cannot RDMA READ it.
-    @Test func dataBuffersRefuseRemoteAccess() throws {
+    /// knows (or guesses) its address and rkey cannot write into it (nor
+    /// read it: no remote access of either kind is registered).
+    @Test func dataBuffersRefuseRemoteWrites() throws {
         let fixture = try RdmaTransportLabTests.Fixture()
         let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port)
         let pool = try #require(fixture.transport.dataPools.first, "no data pool after a connection")
-        try host.queuePair.postRDMARead(
-            id: 77, into: host.hostData.scatterGatherEntry(offset: 0, length: 4096),
-            from: RemoteAddress(address: pool.address, rkey: pool.remoteKey))
+        // An RDMA WRITE: the raw host's QP has no read credits (ORD 0).
+        try host.queuePair.postRDMAWrite(
+            id: 77, host.hostData.scatterGatherEntry(offset: 0, length: 4096),
+            to: RemoteAddress(address: pool.address, rkey: pool.remoteKey))
         let buffer = WorkCompletionBuffer(capacity: 4)
         var outcome: WorkCompletion? = nil
         _ = RdmaLab.waitFor(seconds: 15) {
@@ -514,8 +524,8 @@ extension RdmaTransportLabTests.BadInputLabTests {
             return outcome != nil
         }
         let completion = try #require(outcome, "the RDMA READ never completed")
-        #expect(!completion.isSuccess, "a host read the target's data buffers with their rkey")
-        print("RDMA READ of the pool: \(completion.status)")
+        #expect(!completion.isSuccess, "a host wrote into the target's data buffers with their rkey")
+        print("RDMA WRITE into the pool: \(completion.status)")
         withExtendedLifetime(host) {}
     }
 }
@@ -537,15 +547,22 @@ extension RdmaTransportLabTests.BadInputLabTests {
         var flood: [RawNVMeHost] = []
         var refused = 0
         for _ in 0..<40 {
-            if let host = try? RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port) {
+            if let host = try? RawNVMeHost(
+                address: RdmaLab.address, port: RdmaTransportLabTests.port, expectingRefusal: true)
+            {
                 flood.append(host)
             } else {
                 refused += 1
             }
         }
+        // Under TCG the loop takes long enough that the 10 s Connect deadline
+        // closes the first queues and lets a few more in; what holds is the
+        // bound on what is open at once, and that the rest were refused.
+        print("flood: \(flood.count) accepted, \(refused) refused")
+        #expect(refused > 0, "no connection of 40 silent ones was refused")
         #expect(
-            flood.count == CMLimits.maxUnconnectedQueuesPerHost,
-            "accepted \(flood.count) silent queues from one host, refused \(refused)")
+            fixture.transport.connectionCount <= CMLimits.maxUnconnectedQueuesPerHost,
+            "\(fixture.transport.connectionCount) silent queues of one host open at once")
         let discovery = try RdmaLab.run([
             "nvme", "discover", "-t", "rdma", "-a", RdmaLab.address, "-s", "\(RdmaTransportLabTests.port)", "-w", other,
         ])
