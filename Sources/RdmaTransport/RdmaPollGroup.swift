@@ -487,15 +487,16 @@ final class RdmaPollGroup {
         }
     }
 
-    /// RNR retries of our SENDs (the accept's `rnr_retry_count`): 6, not 7
-    /// (forever). A host posts a receive before it sends each command, so
-    /// only a host that stopped posting receives exhausts them; its response
-    /// SEND then fails (RNR retry exceeded), the QP goes to error and the
-    /// connection closes, giving back every data buffer and slot it held.
-    /// With rdma_cm's RNR timer (min_rnr_timer 0 = 655 ms on the host's QP)
-    /// that takes about 4 s, longer than any healthy host's gap between
-    /// completing a command and re-posting its receive.
-    static let rnrRetryCount: UInt8 = 6
+    /// `rnr_retry_count` of the accept: 7 (retry forever). Note what it is
+    /// NOT: the IB CM gives the passive side's QP the RNR retry count of the
+    /// host's REQ, and our value goes to the host's QP (its SENDs to us when
+    /// our SRQ is empty). So lowering it would not bound how long a host
+    /// that stops posting receives keeps our response SENDs retrying (lab
+    /// test `hostThatStopsPostingReceivesLosesItsConnection`, found on
+    /// 2026-12-02), and would make a busy host fail its queue when our SRQ
+    /// runs dry for a few seconds. Bounding a stalled host needs a watchdog
+    /// on send progress (open, issue 12).
+    static let rnrRetryCount: UInt8 = 7
 
     /// Destroys a closed connection once nothing of it is in flight.
     func checkDrained(_ connection: RdmaConnection) {
