@@ -219,9 +219,12 @@ final class ConnectionManager {
                 }
                 let entries = poller.completionEntries(depth: parameters.queueDepth)
                 let peer = id.peerHost ?? ""
-                if let refusal = peerLimitRefusal(peer, entries: entries, groupCapacity: poller.completionQueue.capacity) {
+                if let refusal = peerLimitRefusal(
+                    peer, entries: entries, groupCapacity: poller.completionQueue.capacity)
+                {
                     logger.warning(
-                        "rejecting connection: \(refusal)", metadata: ["host": "\(peer)", "qid": "\(parameters.queueID)"])
+                        "rejecting connection: \(refusal)",
+                        metadata: ["host": "\(peer)", "qid": "\(parameters.queueID)"])
                     try? id.reject(privateData: RDMARejectStatus.noResources.rejectPrivateData)
                     return
                 }

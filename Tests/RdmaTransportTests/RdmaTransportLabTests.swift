@@ -542,8 +542,10 @@ extension RdmaTransportLabTests.BadInputLabTests {
     @Test func floodingHostDoesNotLockOutAnotherHost() throws {
         let fixture = try RdmaTransportLabTests.Fixture()
         // The second host: another address on the same rxe netdev.
-        let netdev = try RdmaLab.run(["sh", "-c", "ip -o -4 addr show | grep ' \(RdmaLab.address)/' | awk '{print $2}'"])
-            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let netdev = try RdmaLab.run([
+            "sh", "-c", "ip -o -4 addr show | grep ' \(RdmaLab.address)/' | awk '{print $2}'",
+        ])
+        .output.trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(!netdev.isEmpty, "no netdev holds \(RdmaLab.address)")
         let other = "10.0.2.200"
         _ = try RdmaLab.run(["ip", "addr", "add", "\(other)/24", "dev", netdev])

@@ -72,26 +72,26 @@ func harnessStatus(
         return 0
     }
     #if FUZZING
-    harnessBody = run
-    var argc = CommandLine.argc
-    var argv = CommandLine.unsafeArgv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        harnessBody(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
-    #else
-    args.removeAll { $0.hasPrefix("-") }
-    guard !args.isEmpty else { fail("usage: \(name) FILE|DIR... | --write-seeds DIR") }
-    var count = 0
-    for path in args {
-        for file in filesAt(path) {
-            guard let bytes = readFile(file) else { fail("\(name): cannot read \(file)") }
-            bytes.withUnsafeBytes { run($0) }
-            count += 1
+        harnessBody = run
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            harnessBody(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
         }
-    }
-    print("\(name): replayed \(count) inputs")
-    return 0
+    #else
+        args.removeAll { $0.hasPrefix("-") }
+        guard !args.isEmpty else { fail("usage: \(name) FILE|DIR... | --write-seeds DIR") }
+        var count = 0
+        for path in args {
+            for file in filesAt(path) {
+                guard let bytes = readFile(file) else { fail("\(name): cannot read \(file)") }
+                bytes.withUnsafeBytes { run($0) }
+                count += 1
+            }
+        }
+        print("\(name): replayed \(count) inputs")
+        return 0
     #endif
 }
 
@@ -134,14 +134,14 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 }
 
 #if FUZZING
-/// The harness body, for the C callback (which cannot capture).
-nonisolated(unsafe) var harnessBody: (UnsafeRawBufferPointer) -> Void = { _ in }
+    /// The harness body, for the C callback (which cannot capture).
+    nonisolated(unsafe) var harnessBody: (UnsafeRawBufferPointer) -> Void = { _ in }
 
-/// libFuzzer's driver (compiler-rt FuzzerDriver.cpp), linked in by `-sanitize=fuzzer`.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
+    /// libFuzzer's driver (compiler-rt FuzzerDriver.cpp), linked in by `-sanitize=fuzzer`.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
 #endif

@@ -112,8 +112,10 @@ final class CapsuleHarness {
             let admin = connection()
             let cntlid = setUpAdmin(admin, kato: kato, cattr: cattr)
             primary = connection()
-            var connect = ConnectCommand(queueID: 1, submissionQueueSize: 31, keepAliveTimeout: 0, connectAttributes: cattr)
-                .entry
+            var connect = ConnectCommand(
+                queueID: 1, submissionQueueSize: 31, keepAliveTimeout: 0, connectAttributes: cattr
+            )
+            .entry
             connect.dataPointer = .keyed(address: 0, length: 1024, key: 1, invalidate: false)
             expectSuccess(primary, connect, data: connectData(subsystemNQN: Self.subsystemNQN, controllerID: cntlid))
             other = admin
@@ -140,7 +142,8 @@ final class CapsuleHarness {
                 data = connectData(subsystemNQN: NVMe.discoverySubsystemNQN, controllerID: 0xFFFF)
             case 15:
                 let qid = ConnectCommand(command).queueID
-                data = connectData(subsystemNQN: Self.subsystemNQN, controllerID: qid == 0 ? 0xFFFF : adminControllerID())
+                data = connectData(
+                    subsystemNQN: Self.subsystemNQN, controllerID: qid == 0 ? 0xFFFF : adminControllerID())
             case let i:
                 let n = Self.dataLengths[i]
                 data = Array(r.take(n))
@@ -170,12 +173,18 @@ final class CapsuleHarness {
     /// Connects `conn` as an admin queue of the fuzz subsystem and sets CC.EN; returns the CNTLID.
     @discardableResult
     func setUpAdmin(_ conn: Conn, kato: UInt32, cattr: UInt8) -> UInt16 {
-        var connect = ConnectCommand(queueID: 0, submissionQueueSize: 31, keepAliveTimeout: kato, connectAttributes: cattr)
-            .entry
+        var connect = ConnectCommand(
+            queueID: 0, submissionQueueSize: 31, keepAliveTimeout: kato, connectAttributes: cattr
+        )
+        .entry
         connect.dataPointer = .keyed(address: 0, length: 1024, key: 1, invalidate: false)
         let dw0 = expectSuccess(conn, connect, data: connectData(subsystemNQN: Self.subsystemNQN, controllerID: 0xFFFF))
-        expectSuccess(conn, PropertyCommand.set(offset: PropertyOffset.configuration, value: 0x0046_0000, eightBytes: false).entry)
-        expectSuccess(conn, PropertyCommand.set(offset: PropertyOffset.configuration, value: 0x0046_0001, eightBytes: false).entry)
+        expectSuccess(
+            conn, PropertyCommand.set(offset: PropertyOffset.configuration, value: 0x0046_0000, eightBytes: false).entry
+        )
+        expectSuccess(
+            conn, PropertyCommand.set(offset: PropertyOffset.configuration, value: 0x0046_0001, eightBytes: false).entry
+        )
         return UInt16(truncatingIfNeeded: dw0)
     }
 
@@ -232,7 +241,9 @@ final class CapsuleHarness {
         conn.nextCommandID &+= 1
         if conn.outstanding[c.commandID] != nil { return }  // CID still in use after wrapping
         let buffer = conn.queue.buffers[Int(slot)]
-        data.withUnsafeBytes { buffer.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(buffer.count))) }
+        data.withUnsafeBytes {
+            buffer.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(buffer.count)))
+        }
         let maxBytesToHost = c.dataDirection == .controllerToHost ? c.dataPointer.length : 0
         conn.outstanding[c.commandID] = (c.opcode, maxBytesToHost)
         let icd = inCapsule ? min(data.count, Self.options.inCapsuleDataSize) : 0

@@ -23,7 +23,10 @@ enum CMPrivateDataHarness {
         let maxWR = Int(Int32(bitPattern: r.le32()))
         let flags = r.u8()
         var options = RdmaTransportOptions()
-        let qd = r.le16(), aq = r.le16(), ioq = r.u8(), icd = r.u8()
+        let qd = r.le16()
+        let aq = r.le16()
+        let ioq = r.u8()
+        let icd = r.u8()
         if flags & 1 == 0 {
             options.maxQueueDepth = 2 + Int(qd) % 65534
             options.maxAdminQueueDepth = 2 + Int(aq) % 4095
@@ -87,7 +90,8 @@ enum CMPrivateDataHarness {
     }
 
     /// Header for `seeds`: initiator_depth 16, a SoftRoCE-like device, default options.
-    static func header(ird: UInt8 = 16, readLimit: Int32 = 128, maxWR: Int32 = 16384, defaults: Bool = true) -> [UInt8] {
+    static func header(ird: UInt8 = 16, readLimit: Int32 = 128, maxWR: Int32 = 16384, defaults: Bool = true) -> [UInt8]
+    {
         var h: [UInt8] = [ird]
         h.appendLE32(UInt32(bitPattern: readLimit))
         h.appendLE32(UInt32(bitPattern: maxWR))
@@ -99,7 +103,9 @@ enum CMPrivateDataHarness {
         return h
     }
 
-    static func privateData(recfmt: UInt16 = 0, qid: UInt16, hrqsize: UInt16, hsqsize: UInt16, cntlid: UInt16 = 0, pad: Int = 56)
+    static func privateData(
+        recfmt: UInt16 = 0, qid: UInt16, hrqsize: UInt16, hsqsize: UInt16, cntlid: UInt16 = 0, pad: Int = 56
+    )
         -> [UInt8]
     {
         var b = [UInt8](repeating: 0, count: max(pad, 32))
@@ -119,7 +125,10 @@ enum CMPrivateDataHarness {
             ("exact-32-bytes", header() + privateData(qid: 3, hrqsize: 64, hsqsize: 63, pad: 32)),
             ("short", header() + privateData(qid: 0, hrqsize: 32, hsqsize: 31, pad: 31)),
             ("recfmt-1", header() + privateData(recfmt: 1, qid: 0, hrqsize: 32, hsqsize: 31)),
-            ("small-device", header(ird: 255, readLimit: 4, maxWR: 63) + privateData(qid: 1, hrqsize: 128, hsqsize: 127)),
+            (
+                "small-device",
+                header(ird: 255, readLimit: 4, maxWR: 63) + privateData(qid: 1, hrqsize: 128, hsqsize: 127)
+            ),
             ("custom-options", header(defaults: false) + privateData(qid: 127, hrqsize: 128, hsqsize: 127)),
             ("ird-0", header(ird: 0) + privateData(qid: 1, hrqsize: 16, hsqsize: 15)),
         ]
@@ -127,5 +136,7 @@ enum CMPrivateDataHarness {
 }
 
 @main enum Main {
-    static func main() { harnessMain(name: "fuzz-cm-private-data", seeds: CMPrivateDataHarness.seeds, run: CMPrivateDataHarness.run) }
+    static func main() {
+        harnessMain(name: "fuzz-cm-private-data", seeds: CMPrivateDataHarness.seeds, run: CMPrivateDataHarness.run)
+    }
 }

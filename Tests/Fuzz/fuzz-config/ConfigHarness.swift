@@ -74,7 +74,9 @@ final class ConfigHarness {
             }
         } catch {
             // A failed apply closes its devices and removes the subsystems it made.
-            if !target.subsystemNQNs.isEmpty { fatalError("failed apply left \(target.subsystemNQNs) behind: \(error)") }
+            if !target.subsystemNQNs.isEmpty {
+                fatalError("failed apply left \(target.subsystemNQNs) behind: \(error)")
+            }
         }
     }
 }
