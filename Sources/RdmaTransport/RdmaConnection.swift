@@ -99,6 +99,13 @@ final class RdmaConnection: TransportQueue {
     var peer = ""
     /// CQ entries reserved for this connection (the CM thread's accounting per host).
     var reservedEntries = 0
+    /// Send-queue work completions so far (poll group thread): the send
+    /// watchdog's measure of progress.
+    var sendProgress: UInt64 = 0
+    /// `sendProgress` when the watchdog last saw it move.
+    var watchedSendProgress: UInt64 = 0
+    /// When the watchdog first saw posted work without progress (ms), or nil.
+    var sendStalledSince: UInt64? = nil
     /// Resources released; only the CM id is left for the CM thread.
     var isDestroyed = false
     /// `transportDidDisconnect` has run: the Target sends no more work.
@@ -428,6 +435,7 @@ final class RdmaConnection: TransportQueue {
     /// A SEND, READ or WRITE of request `slot` completed.
     @inline(__always)
     func sendQueueCompleted(kind: WorkRequestID.Kind, slot: Int, success: Bool) {
+        sendProgress &+= 1
         guard slot < slotCount else { return }
         let r = requests + slot
         switch kind {
@@ -537,6 +545,33 @@ final class RdmaConnection: TransportQueue {
     }
 
     // MARK: Teardown
+
+    /// The send watchdog (called about once a second from the poll loop).
+    ///
+    /// Work we posted (a response SEND, an RDMA READ) that has not completed
+    /// for `timeoutMilliseconds` means the host stopped taking it: most
+    /// often it stopped posting receives, and our SEND sits in RNR retry
+    /// forever, because our QP's RNR retry count is the one the host put in
+    /// its CM REQ (7, "forever", from Linux and librdmacm). Such a queue
+    /// would pin its slots and shared data buffers for good; it is closed,
+    /// which moves the QP to error and flushes everything back.
+    func checkSendProgress(nowMilliseconds now: UInt64, timeoutMilliseconds: UInt64) {
+        guard sendDepth > 0, !isClosing else {
+            sendStalledSince = nil
+            return
+        }
+        if sendProgress != watchedSendProgress || sendStalledSince == nil {
+            watchedSendProgress = sendProgress
+            sendStalledSince = now
+            return
+        }
+        if let since = sendStalledSince, now &- since >= timeoutMilliseconds {
+            logger.warning(
+                "closing a queue whose host took no completion for \(now &- since) ms",
+                metadata: ["qid": "\(parameters.queueID)", "outstanding": "\(sendDepth)", "host": "\(peer)"])
+            close()
+        }
+    }
 
     /// Starts closing: the QP goes to error (flushing posted WRs), waiting
     /// requests are dropped, the Target is told. Destruction follows when

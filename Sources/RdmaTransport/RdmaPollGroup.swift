@@ -147,6 +147,7 @@ final class RdmaPollGroup {
         scheduleIfAsked()
         var lastTick = monotonicNanoseconds()
         var lastWork = lastTick
+        var lastWatchdog = lastTick
         while true {
             var work = 0
             for poller in pollers { work &+= pollCompletions(poller) }
@@ -159,6 +160,13 @@ final class RdmaPollGroup {
                 targetGroup.tick(now: now / 1_000_000)
                 if !retiringDevices.isEmpty { releaseRetiredPollers() }
                 retryWaiting()
+                if now &- lastWatchdog >= 1_000_000_000 {
+                    lastWatchdog = now
+                    for case let c? in connections {
+                        c.checkSendProgress(
+                            nowMilliseconds: now / 1_000_000, timeoutMilliseconds: Self.sendStallTimeoutMilliseconds)
+                    }
+                }
                 if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
             }
             // Receives first: a host may send its next command as soon as it sees a response.
@@ -487,16 +495,19 @@ final class RdmaPollGroup {
         }
     }
 
-    /// `rnr_retry_count` of the accept: 7 (retry forever). Note what it is
-    /// NOT: the IB CM gives the passive side's QP the RNR retry count of the
-    /// host's REQ, and our value goes to the host's QP (its SENDs to us when
-    /// our SRQ is empty). So lowering it would not bound how long a host
-    /// that stops posting receives keeps our response SENDs retrying (lab
-    /// test `hostThatStopsPostingReceivesLosesItsConnection`, found on
-    /// 2026-12-02), and would make a busy host fail its queue when our SRQ
-    /// runs dry for a few seconds. Bounding a stalled host needs a watchdog
-    /// on send progress (open, issue 12).
+    /// `rnr_retry_count` of the accept: 7 (retry forever). It is not ours:
+    /// the IB CM gives the passive side's QP the RNR retry count of the
+    /// host's REQ, and this value goes to the host's QP (its SENDs to us
+    /// when our SRQ is empty), where "forever" is right: a busy host must not
+    /// lose its queue because our SRQ ran dry for a moment. A host that stops
+    /// posting receives is bounded by the send watchdog instead
+    /// (`RdmaConnection.checkSendProgress`, `sendStallTimeoutMilliseconds`).
     static let rnrRetryCount: UInt8 = 7
+
+    /// How long posted work may go without any completion before the queue
+    /// is closed (the send watchdog). Longer than any RNR or ACK retry a
+    /// live host causes; short enough that a stalled host cannot pin buffers.
+    static let sendStallTimeoutMilliseconds: UInt64 = 10_000
 
     /// Destroys a closed connection once nothing of it is in flight.
     func checkDrained(_ connection: RdmaConnection) {

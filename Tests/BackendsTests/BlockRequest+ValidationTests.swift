@@ -1,8 +1,10 @@
 import Backends
 import Testing
 
-@Suite struct BlockRequestValidationTests {
+@Suite final class BlockRequestValidationTests {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 4096)
+
+    deinit { buffer.deallocate() }
 
     func check(_ r: BlockRequest, readOnly: Bool = false, alignment: Int = 4096) -> BlockDeviceError? {
         r.validationError(blockSize: 4096, capacity: 100, readOnly: readOnly, alignment: alignment)

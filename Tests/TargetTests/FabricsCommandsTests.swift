@@ -16,7 +16,8 @@ import Testing
     }
 
     @Test func connectQueueIDOtherThanTheTransportsIsRefusedAtQID() throws {
-        let (s, group, cntlid, _) = try withController()
+        let (s, group, cntlid, owner) = try withController()
+        defer { withExtendedLifetime(owner) {} }
         // Negotiated as the admin queue, Connect says I/O queue 1.
         let asAdmin = try TestHost(group, slots: 32, negotiated: NegotiatedQueue(queueID: 0, queueDepth: 32))
         let r = asAdmin.connect(subsystem: s.nqn, queueID: 1, sqsize: 31, kato: 0, controllerID: cntlid)
@@ -38,7 +39,8 @@ import Testing
     }
 
     @Test func connectSQSIZEAboveTheNegotiatedDepthIsRefusedAtSQSIZE() throws {
-        let (s, group, cntlid, _) = try withController()
+        let (s, group, cntlid, owner) = try withController()
+        defer { withExtendedLifetime(owner) {} }
         let io = try TestHost(group, slots: 16, negotiated: NegotiatedQueue(queueID: 1, queueDepth: 16))
         // SQSIZE 16 is 17 entries: one more than the transport built.
         let over = io.connect(subsystem: s.nqn, queueID: 1, sqsize: 16, kato: 0, controllerID: cntlid)

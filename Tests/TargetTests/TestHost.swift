@@ -22,6 +22,11 @@ final class TestHost {
             pollGroup: group, options: options, slotCount: slots, bufferSize: bufferSize, negotiated: negotiated)
     }
 
+    /// The host goes away with the test: the target's queue and the
+    /// in-process connection hold each other until the transport reports
+    /// the disconnect, so without it every test's target would leak.
+    deinit { queue.hostDisconnect() }
+
     struct Reply {
         var entry: CompletionQueueEntry
         var data: [UInt8]
