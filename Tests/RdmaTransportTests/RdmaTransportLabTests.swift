@@ -582,3 +582,49 @@ extension RdmaTransportLabTests.BadInputLabTests {
 enum CMLimits {
     static let maxUnconnectedQueuesPerHost = ConnectionManager.maxUnconnectedQueuesPerHost
 }
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// Resident set size of this process in bytes.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    /// Issue 12, fault tests: 1,000 connect (CM + Fabrics Connect, a new
+    /// controller each time) / disconnect cycles leave no connection, no
+    /// controller and no verbs object behind, and resident memory flat.
+    /// A raw host, so the cycles take about a minute in the TCG guest (the
+    /// kernel initiator's `nvme connect` takes about a second each there).
+    @Test func thousandConnectDisconnectCyclesLeaveNothingBehind() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        func cycle(_ i: Int) throws {
+            let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 4)
+            var connect = connectCommand(
+                host, cid: UInt16(truncatingIfNeeded: i), queueID: 0, sqsize: 31, controllerID: 0xFFFF)
+            connect.cdw12 = 0  // KATO 0: only the disconnect may end it
+            let answer = try host.submit(connect)
+            try #require(answer.nvmeStatus.isSuccess, "cycle \(i): Connect status \(answer.status)")
+        }
+        func settled() -> Bool {
+            fixture.transport.connectionCount == 0 && fixture.subsystem.controllerCount == 0
+        }
+        try cycle(0)  // the device's resources are made on the first connection
+        #expect(RdmaLab.waitFor(seconds: 30, settled))
+        let baseline = LiveResources.count
+        let start = ContinuousClock.now
+        var residentAt100 = 0
+        for i in 1...1000 {
+            try cycle(i)
+            if i == 100 {
+                _ = RdmaLab.waitFor(seconds: 30, settled)
+                residentAt100 = Self.residentBytes()
+            }
+        }
+        #expect(RdmaLab.waitFor(seconds: 60, settled), "connections \(fixture.transport.connectionCount)")
+        #expect(RdmaLab.waitFor(seconds: 30) { LiveResources.count == baseline }, "verbs objects \(LiveResources.count) vs \(baseline)")
+        let growth = Self.residentBytes() - residentAt100
+        print("1000 cycles in \(ContinuousClock.now - start); RSS growth after cycle 100: \(growth / 1024) KiB")
+        #expect(growth < 16 << 20, "resident memory grew \(growth / 1024) KiB over 900 cycles")
+    }
+}

@@ -4,7 +4,9 @@
 # device of the controller's first namespace (e.g. /dev/nvme0n1).
 nvme_host_connect() {
   local addr="$1" port="$2" nqn="$3" c i
-  nvme connect -t rdma -a "$addr" -s "$port" -n "$nqn" >&2
+  # NVME_CONNECT_ARGS: extra options, e.g. --ctrl-loss-tmo=120 --reconnect-delay=1
+  # shellcheck disable=SC2086
+  nvme connect -t rdma -a "$addr" -s "$port" -n "$nqn" ${NVME_CONNECT_ARGS:-} >&2
   for i in $(seq 1 200); do            # namespace scan is asynchronous: wait for the node
     for c in /sys/class/nvme/nvme*; do
       [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$nqn" ] || continue
