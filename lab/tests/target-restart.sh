@@ -48,8 +48,12 @@ DEV=$(NVME_CONNECT_ARGS="--ctrl-loss-tmo=120 --reconnect-delay=1" nvme_host_conn
 ok "connected $DEV with ctrl-loss-tmo 120 s"
 name=$(basename "$DEV")
 
-# sectors written to the namespace so far (the block layer's count)
-written() { awk '{print $7}' "/sys/block/$name/stat"; }
+# Sectors written to the namespace so far, from the block layer. With native
+# multipath the head node (nvme0n1) counts nothing; its path (nvme0c0n1) does.
+stat_file=/sys/block/$name/stat
+for p in /sys/block/"${name%n*}"c*n"${name##*n}"/stat; do [ -e "$p" ] && stat_file=$p; done
+written() { awk '{print $7}' "$stat_file"; }
+echo "progress from $stat_file"
 
 round=0
 for sig in KILL TERM; do
@@ -66,7 +70,10 @@ for sig in KILL TERM; do
     kill -0 $FIO 2>/dev/null || break
     sleep 0.05
   done
-  kill -0 $FIO 2>/dev/null || fail "round $round: fio finished before the target could be stopped"
+  if ! kill -0 $FIO 2>/dev/null; then
+    cat /tmp/fio-$round.log
+    fail "round $round: fio finished before the target could be stopped"
+  fi
   echo "round $round: SIG$sig to nvmf-tgt after $(( ($(written) - start) / 2048 )) MiB"
   kill -"$sig" "$TPID"
   wait "$TPID" || true
