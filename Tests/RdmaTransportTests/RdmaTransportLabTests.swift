@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NVMe
 import Target
+import Synchronization
 import Testing
 import Verbs
 
@@ -598,33 +599,190 @@ extension RdmaTransportLabTests.BadInputLabTests {
     /// kernel initiator's `nvme connect` takes about a second each there).
     @Test func thousandConnectDisconnectCyclesLeaveNothingBehind() throws {
         let fixture = try RdmaTransportLabTests.Fixture()
-        func cycle(_ i: Int) throws {
-            let host = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 4)
+        /// One cycle; false when the connection or Connect failed.
+        @Sendable func cycle(_ i: Int) -> Bool {
+            guard let host = try? RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 4)
+            else { return false }
             var connect = connectCommand(
                 host, cid: UInt16(truncatingIfNeeded: i), queueID: 0, sqsize: 31, controllerID: 0xFFFF)
             connect.cdw12 = 0  // KATO 0: only the disconnect may end it
-            let answer = try host.submit(connect)
-            try #require(answer.nvmeStatus.isSuccess, "cycle \(i): Connect status \(answer.status)")
+            guard (try? host.send(connect)) != nil, let answer = try? host.nextCompletion() else { return false }
+            return answer.nvmeStatus.isSuccess
         }
         func settled() -> Bool {
             fixture.transport.connectionCount == 0 && fixture.subsystem.controllerCount == 0
         }
-        try cycle(0)  // the device's resources are made on the first connection
+        // Each poll group makes its share of the device's resources (CQ,
+        // SRQ, receive buffers) on its first connection: one per group first.
+        for i in 0..<4 { #expect(cycle(i), "warm-up cycle \(i)") }
         #expect(RdmaLab.waitFor(seconds: 30, settled))
         let baseline = LiveResources.count
+        let residentBefore = Self.residentBytes()
         let start = ContinuousClock.now
-        var residentAt100 = 0
-        for i in 1...1000 {
-            try cycle(i)
-            if i == 100 {
-                _ = RdmaLab.waitFor(seconds: 30, settled)
-                residentAt100 = Self.residentBytes()
+        // Four hosts at a time (the TCG guest spends most of a cycle waiting).
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in 0..<250 where !cycle(1000 + worker * 250 + i) {
+                failures.add(1, ordering: .relaxed)
             }
         }
+        #expect(failures.load(ordering: .relaxed) == 0, "cycles that failed to connect")
         #expect(RdmaLab.waitFor(seconds: 60, settled), "connections \(fixture.transport.connectionCount)")
-        #expect(RdmaLab.waitFor(seconds: 30) { LiveResources.count == baseline }, "verbs objects \(LiveResources.count) vs \(baseline)")
-        let growth = Self.residentBytes() - residentAt100
-        print("1000 cycles in \(ContinuousClock.now - start); RSS growth after cycle 100: \(growth / 1024) KiB")
-        #expect(growth < 16 << 20, "resident memory grew \(growth / 1024) KiB over 900 cycles")
+        #expect(
+            RdmaLab.waitFor(seconds: 30) { LiveResources.count == baseline },
+            "verbs objects \(LiveResources.count) vs \(baseline)")
+        let growth = Self.residentBytes() - residentBefore
+        print("1000 cycles in \(ContinuousClock.now - start); RSS growth: \(growth / 1024) KiB")
+        #expect(growth < 16 << 20, "resident memory grew \(growth / 1024) KiB over 1,000 cycles")
+    }
+}
+
+extension RdmaTransportLabTests.BadInputLabTests {
+    /// p99 completion latency (µs) and error count of a 4k random
+    /// read/write crc32c-verifying fio job on `device`.
+    static func verifyingFio(_ device: String, seconds: Int) throws -> (p99: Double, errors: Int, ios: Int) {
+        let result = try RdmaLab.run([
+            "fio", "--name=victim", "--filename=\(device)", "--rw=randrw", "--bs=4k", "--direct=1",
+            "--ioengine=libaio", "--iodepth=4", "--size=8M", "--time_based", "--runtime=\(seconds)",
+            "--verify=crc32c", "--verify_fatal=1", "--output-format=json",
+        ])
+        guard result.status == 0, let start = result.output.firstIndex(of: "{"),
+            let json = try? JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [String: Any],
+            let job = (json["jobs"] as? [[String: Any]])?.first
+        else { return (0, 1, 0) }
+        var p99 = 0.0
+        var ios = 0
+        for direction in ["read", "write"] {
+            guard let d = job[direction] as? [String: Any], let clat = d["clat_ns"] as? [String: Any] else { continue }
+            ios += (d["total_ios"] as? Int) ?? 0
+            if let pct = clat["percentile"] as? [String: Any], let v = pct["99.000000"] as? Double {
+                p99 = max(p99, v / 1000)
+            }
+        }
+        return (p99, (job["error"] as? Int) ?? 1, ios)
+    }
+
+    /// A Property Set CC.EN = 1 capsule for a raw host's admin queue.
+    static func enableCapsule(cid: UInt16) -> SubmissionQueueEntry {
+        var c = PropertyCommand.set(
+            commandID: cid, offset: PropertyOffset.configuration, value: 0x0046_0001, eightBytes: false
+        ).entry
+        c.flags = SubmissionQueueEntry.sglFlags
+        c.dataPointer = .keyed(address: 0, length: 0, key: 0, invalidate: false)
+        return c
+    }
+
+    /// Issue 12, fault tests: while one host floods the target with silent
+    /// connections, stalls its receives, or sends a Dataset Management of
+    /// 64 ranges × half the namespace (2 GiB of zeroing), a second host (the kernel
+    /// initiator, at another address) runs a crc32c-verifying fio. It must
+    /// see no error; its p99 is printed against its p99 alone (the issue's
+    /// goal is within 2×; the test fails only past 4×, as p99 in the TCG lab
+    /// moves by tens of percent between identical runs).
+    @Test func secondHostKeepsItsServiceUnderEachAttack() throws {
+        let fixture = try RdmaTransportLabTests.Fixture()
+        let netdev = try RdmaLab.run([
+            "sh", "-c", "ip -o -4 addr show | grep ' \(RdmaLab.address)/' | awk '{print $2}'",
+        ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(!netdev.isEmpty, "no netdev holds \(RdmaLab.address)")
+        let victimAddress = "10.0.2.201"
+        _ = try RdmaLab.run(["ip", "addr", "add", "\(victimAddress)/24", "dev", netdev])
+        defer { _ = try? RdmaLab.run(["ip", "addr", "del", "\(victimAddress)/24", "dev", netdev]) }
+        let connect = try RdmaLab.run([
+            "nvme", "connect", "-t", "rdma", "-a", RdmaLab.address, "-s", "\(RdmaTransportLabTests.port)",
+            "-n", RdmaTransportLabTests.nqn, "-w", victimAddress,
+        ])
+        try #require(connect.status == 0, "nvme connect: \(connect.output)")
+        defer { _ = try? RdmaLab.run(["nvme", "disconnect", "-n", RdmaTransportLabTests.nqn]) }
+        var node: String? = nil
+        _ = RdmaLab.waitFor(seconds: 15) {
+            node = RdmaLab.namespaceDevice(forSubsystem: RdmaTransportLabTests.nqn)
+            return node != nil
+        }
+        let device = try #require(node, "no namespace device")
+        let seconds = 8
+        let alone = try Self.verifyingFio(device, seconds: seconds)
+        #expect(alone.errors == 0 && alone.ios > 0, "fio alone: \(alone)")
+
+        func underAttack(_ name: String, _ attack: () throws -> Void) throws {
+            // fio runs in its own thread; the attack runs here meanwhile.
+            nonisolated(unsafe) var outcome: (p99: Double, errors: Int, ios: Int) = (0, 1, 0)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                outcome = (try? Self.verifyingFio(device, seconds: seconds)) ?? (0, 1, 0)
+                done.signal()
+            }
+            try attack()
+            done.wait()
+            let ratio = alone.p99 > 0 ? outcome.p99 / alone.p99 : 0
+            print("second host under \(name): p99 \(outcome.p99) µs vs \(alone.p99) alone (\(ratio)×), \(outcome.ios) I/Os, errors \(outcome.errors)")
+            #expect(outcome.errors == 0 && outcome.ios > 0, "\(name): fio \(outcome)")
+            #expect(ratio < 4, "\(name): p99 \(ratio)× its value alone")
+        }
+
+        var flood: [RawNVMeHost] = []
+        try underAttack("a connection flood") {
+            for _ in 0..<40 {
+                if let h = try? RawNVMeHost(
+                    address: RdmaLab.address, port: RdmaTransportLabTests.port, expectingRefusal: true)
+                {
+                    flood.append(h)
+                }
+            }
+        }
+        flood.removeAll()
+
+        var stalled: [RawNVMeHost] = []
+        try underAttack("hosts that stop posting receives") {
+            for i in 0..<4 {
+                let host = try RawNVMeHost(
+                    address: RdmaLab.address, port: RdmaTransportLabTests.port, depth: 4, receives: 1)
+                var c = connectCommand(host, cid: 1, queueID: 0, sqsize: 3, controllerID: 0xFFFF)
+                c.cdw12 = 0
+                _ = try host.submit(c)
+                for slot in 0..<2 {
+                    var keepAlive = SubmissionQueueEntry(opcode: 0x18, commandID: UInt16(10 * i + slot + 2))
+                    keepAlive.flags = SubmissionQueueEntry.sglFlags
+                    keepAlive.dataPointer = .keyed(address: 0, length: 0, key: 0, invalidate: false)
+                    try host.send(keepAlive, slot: slot)
+                }
+                stalled.append(host)
+            }
+        }
+        stalled.removeAll()
+
+        try underAttack("a Dataset Management of 64 ranges × 32 MiB") {
+            let admin = try RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 8)
+            var c = connectCommand(admin, cid: 1, queueID: 0, sqsize: 31, controllerID: 0xFFFF)
+            c.cdw12 = 0
+            let created = try admin.submit(c)
+            try #require(created.nvmeStatus.isSuccess)
+            try #require(try admin.submit(Self.enableCapsule(cid: 2)).nvmeStatus.isSuccess)
+            let io = try RawNVMeHost(
+                address: RdmaLab.address, port: RdmaTransportLabTests.port, queueID: 1, receives: 8)
+            let cntlid = UInt16(truncatingIfNeeded: created.dword0)
+            try #require(
+                try io.submit(connectCommand(io, cid: 3, queueID: 1, sqsize: 31, controllerID: cntlid)).nvmeStatus
+                    .isSuccess)
+            var dsm = SubmissionQueueEntry(opcode: IOOpcode.datasetManagement, commandID: 4, namespaceID: 1)
+            dsm.flags = SubmissionQueueEntry.sglFlags
+            // 64 ranges, each the half of the namespace the victim does not
+            // use (its fio verifies what it wrote in the first 8 MiB): 2 GiB
+            // of zeroing, what the TCG guest's memset gets through in a few
+            // seconds, so it overlaps the victim's whole run.
+            let half = fixture.device.blockCount / 2
+            dsm.cdw10 = 63
+            dsm.cdw11 = 4  // AD
+            dsm.dataPointer = .inCapsule(offset: 0, length: 64 * 16)
+            var ranges = [UInt8](repeating: 0, count: 64 * 16)
+            ranges.withUnsafeMutableBytes { out in
+                for i in 0..<64 {
+                    DatasetManagementRange(blockCount: UInt32(half), startingLBA: half).encode(into: out, index: i)
+                }
+            }
+            let answer = try io.submit(dsm, inCapsule: ranges)
+            #expect(answer.nvmeStatus.isSuccess, "DSM status \(answer.status)")
+            withExtendedLifetime((admin, io)) {}
+        }
     }
 }
