@@ -28,7 +28,7 @@ final class RawNVMeHost {
 
     init(
         address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32,
-        expectingRefusal: Bool = false
+        expectingRefusal: Bool = false, hostDataBytes: Int = 1 << 21
     )
         throws
     {
@@ -49,7 +49,7 @@ final class RawNVMeHost {
                 maxSendWorkRequests: 64, maxReceiveWorkRequests: 64, maxReceiveSGEs: 1))
         sendArea = try protectionDomain.allocateRegion(byteCount: 64 * 8192, access: [.localWrite])
         receiveArea = try protectionDomain.allocateRegion(byteCount: 16 * 64, access: [.localWrite])
-        hostData = try protectionDomain.allocateRegion(byteCount: 1 << 21, access: .all)
+        hostData = try protectionDomain.allocateRegion(byteCount: hostDataBytes, access: .all)
         receiveCount = receives
         for index in 0..<receives {
             try queuePair.postReceive(

@@ -2,8 +2,8 @@ import Backends
 import Foundation
 import Logging
 import NVMe
-import Target
 import Synchronization
+import Target
 import Testing
 import Verbs
 
@@ -601,7 +601,9 @@ extension RdmaTransportLabTests.BadInputLabTests {
         let fixture = try RdmaTransportLabTests.Fixture()
         /// One cycle; false when the connection or Connect failed.
         @Sendable func cycle(_ i: Int) -> Bool {
-            guard let host = try? RawNVMeHost(address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 4)
+            guard
+                let host = try? RawNVMeHost(
+                    address: RdmaLab.address, port: RdmaTransportLabTests.port, receives: 4, hostDataBytes: 4096)
             else { return false }
             var connect = connectCommand(
                 host, cid: UInt16(truncatingIfNeeded: i), queueID: 0, sqsize: 31, controllerID: 0xFFFF)
@@ -715,7 +717,9 @@ extension RdmaTransportLabTests.BadInputLabTests {
             try attack()
             done.wait()
             let ratio = alone.p99 > 0 ? outcome.p99 / alone.p99 : 0
-            print("second host under \(name): p99 \(outcome.p99) µs vs \(alone.p99) alone (\(ratio)×), \(outcome.ios) I/Os, errors \(outcome.errors)")
+            print(
+                "second host under \(name): p99 \(outcome.p99) µs vs \(alone.p99) alone (\(ratio)×), \(outcome.ios) I/Os, errors \(outcome.errors)"
+            )
             #expect(outcome.errors == 0 && outcome.ios > 0, "\(name): fio \(outcome)")
             #expect(ratio < 4, "\(name): p99 \(ratio)× its value alone")
         }
