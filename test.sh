@@ -2,7 +2,8 @@
 # The whole test suite (the README's second command; CI runs it):
 #   1. installs what the build and the lab need (Debian packages),
 #   2. swift build and swift test on the host (lab-only tests say they are skipped, and why),
-#      the host suite again under AddressSanitizer, and each libFuzzer harness for
+#      the host suite again under AddressSanitizer (with LeakSanitizer) and under
+#      ThreadSanitizer, and each libFuzzer harness for
 #      FUZZ_SECONDS (default 60; scripts/fuzz.sh fails on any crash, hang or lost completion),
 #   3. builds or reuses the lab guests and runs every lab test in a fresh guest each:
 #      lab/tests/*.sh (smoke first): the Swift lab suites over rxe, the Backends device
@@ -26,6 +27,9 @@ echo "== swift test under AddressSanitizer and LeakSanitizer (host)"
 swift build --build-tests --sanitize=address --scratch-path .build-asan
 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$PWD/Tests/lsan.supp" \
   swift test --skip-build --sanitize=address --scratch-path .build-asan
+echo "== swift test under ThreadSanitizer (host)"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 echo "== fuzzers (libFuzzer + ASan, bounded; scripts/fuzz.sh)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 echo "== nvmf-tgt release build (static Swift stdlib, for the lab guest)"
