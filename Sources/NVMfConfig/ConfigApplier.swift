@@ -87,7 +87,12 @@ extension ConfigFile {
             }
         case .nvmfSubsystemAddListener(let nqn, let l):
             let s = try subsystem(nqn)
-            let portID = UInt16(out.listeners.firstIndex(of: l).map { $0 + 1 } ?? out.listeners.count + 1)
+            // PORTID is 16 bits; FFFFh is reserved. A config with more
+            // distinct listeners is refused rather than trapping.
+            guard
+                let portID = UInt16(exactly: out.listeners.firstIndex(of: l).map { $0 + 1 } ?? out.listeners.count + 1),
+                portID < 0xFFFF
+            else { throw fail("more than 65534 distinct listen addresses") }
             let address = ListenerAddress(
                 addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID, portID: portID)
             s.addListener(address)
