@@ -24,8 +24,9 @@ public struct TransportConfig: Equatable, Sendable {
     /// acceptor_backlog: rdma_listen backlog.
     public var acceptorBacklog = 100
     /// num_cqe: completion-queue entries of each poll group's CQ when SRQ is
-    /// off (with an SRQ the CQ is sized from max_srq_depth, as in SPDK).
-    public var numCQE = 4096
+    /// off (with an SRQ the CQ is sized from max_srq_depth, as in SPDK); nil
+    /// when the config does not set it (the transport's own default then).
+    public var numCQE: Int? = nil
     /// no_wr_batching: post each work request at once instead of once per poll.
     public var noWRBatching = false
     /// min_kato: shortest keep-alive timeout in ms (0: KATO 0 keeps meaning "no timer").
@@ -53,7 +54,7 @@ public struct TransportConfig: Equatable, Sendable {
             bufCacheSize = c == Int(UInt32.max) ? 32 : c  // UINT32_MAX means "auto" in SPDK
         }
         acceptorBacklog = try p.integer("acceptor_backlog", in: 1...4096) ?? acceptorBacklog
-        numCQE = try p.integer("num_cqe", in: 128...(1 << 20)) ?? numCQE
+        numCQE = try p.integer("num_cqe", in: 128...(1 << 20))
         noWRBatching = try p.bool("no_wr_batching") ?? noWRBatching
         // Abort never waits here (commands are not aborted: Abort answers
         // "not aborted" at once), so a timeout other than SPDK's default

@@ -480,8 +480,7 @@ final class RdmaPollGroup {
                 negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth))
             try connection.cmID?.accept(
                 privateData: connection.parameters.acceptPrivateData,
-                initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0,
-                rnrRetryCount: Self.rnrRetryCount)
+                initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0)
             logger.info(
                 "accepted queue",
                 metadata: [
@@ -495,18 +494,12 @@ final class RdmaPollGroup {
         }
     }
 
-    /// `rnr_retry_count` of the accept: 7 (retry forever). It is not ours:
-    /// the IB CM gives the passive side's QP the RNR retry count of the
-    /// host's REQ, and this value goes to the host's QP (its SENDs to us
-    /// when our SRQ is empty), where "forever" is right: a busy host must not
-    /// lose its queue because our SRQ ran dry for a moment. A host that stops
-    /// posting receives is bounded by the send watchdog instead
-    /// (`RdmaConnection.checkSendProgress`, `sendStallTimeoutMilliseconds`).
-    static let rnrRetryCount: UInt8 = 7
-
     /// How long posted work may go without any completion before the queue
-    /// is closed (the send watchdog). Longer than any RNR or ACK retry a
-    /// live host causes; short enough that a stalled host cannot pin buffers.
+    /// is closed (the send watchdog, `RdmaConnection.checkSendProgress`).
+    /// Our QP's RNR retry count is the host's choice (the IB CM takes it from
+    /// the host's REQ: 7, forever, from Linux), so this is what bounds a host
+    /// that stops posting receives. Longer than any RNR or ACK retry a live
+    /// host causes; short enough that a stalled host cannot pin buffers.
     static let sendStallTimeoutMilliseconds: UInt64 = 10_000
 
     /// Destroys a closed connection once nothing of it is in flight.

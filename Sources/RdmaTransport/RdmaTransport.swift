@@ -127,24 +127,11 @@ public final class RdmaTransport {
         groups.reduce(0) { $0 + $1.parkedCommands.load(ordering: .relaxed) }
     }
 
-    /// One device's registered data-buffer pool, for tests and stats.
-    struct DataPoolState {
-        /// Start of the region and its remote key (a key no host should be able to use).
-        var address: UInt64
-        var remoteKey: UInt32
-        /// Buffers in all, and buffers in the shared pool (not in a poll group's cache or in use).
-        var count: Int
-        var free: Int
-    }
-
-    /// The data-buffer pools of the devices in use.
-    var dataPools: [DataPoolState] {
+    /// Where each device's data-buffer pool lies and its remote key (tests:
+    /// a key no host may be able to use).
+    var dataPools: [(address: UInt64, remoteKey: UInt32)] {
         manager.inboxLock.withLock {
-            manager.devices.map {
-                DataPoolState(
-                    address: $0.dataPool.region.address, remoteKey: $0.dataPool.region.rkey,
-                    count: $0.dataPool.count, free: $0.dataPool.freeCount)
-            }
+            manager.devices.map { ($0.dataPool.region.address, $0.dataPool.region.rkey) }
         }
     }
 }

@@ -29,8 +29,10 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     /// num_cqe: entries of each poll group's completion queue when `noSRQ`
     /// (capped by the device's max_cqe). Every connection reserves room in
     /// it for its receives and sends, so it bounds the connections a poll
-    /// group takes without an SRQ.
-    public var numCQE: Int = 4096
+    /// group takes without an SRQ. SPDK starts at 4096 and resizes the CQ as
+    /// queues arrive; this transport does not resize, so its default is the
+    /// fixed 16384 it always had, and a configured value is used as it is.
+    public var numCQE: Int = 16384
     /// min_kato: shortest keep-alive timeout (ms) a controller runs with (`TransportOptions`).
     public var minKeepAliveTimeoutMS: UInt32 = 0
 

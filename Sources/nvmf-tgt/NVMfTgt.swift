@@ -125,7 +125,7 @@ extension RdmaTransportOptions {
         numSharedBuffers = c.numSharedBuffers
         bufCacheSize = c.bufCacheSize
         acceptorBacklog = c.acceptorBacklog
-        numCQE = c.numCQE
+        if let n = c.numCQE { numCQE = n }
         minKeepAliveTimeoutMS = UInt32(clamping: c.minKeepAliveTimeoutMS)
     }
 }

@@ -90,12 +90,8 @@ public final class ConnectionID {
     ///   - initiatorDepth: RDMA READs this side issues at once (ORD); at most the
     ///     peer's `responderResources` and the device's limit.
     ///   - responderResources: RDMA READs this side serves at once (IRD).
-    ///   - rnrRetryCount: how often this side's SEND is retried while the
-    ///     peer has no receive posted (RNR NAK), 0–7; 7 means forever.
     /// The corresponding verb is `rdma_accept`.
-    public func accept(
-        privateData: [UInt8] = [], initiatorDepth: UInt8, responderResources: UInt8, rnrRetryCount: UInt8 = 7
-    )
+    public func accept(privateData: [UInt8] = [], initiatorDepth: UInt8, responderResources: UInt8)
         throws(VerbsError)
     {
         guard privateData.count <= Int(UInt8.max) else {
@@ -107,7 +103,10 @@ public final class ConnectionID {
             parameters.private_data_len = UInt8(data.count)
             parameters.initiator_depth = initiatorDepth
             parameters.responder_resources = responderResources
-            parameters.rnr_retry_count = min(rnrRetryCount, 7)
+            // 7 (forever) reaches the *peer's* QP: the IB CM gives the passive
+            // QP the RNR retry count of the peer's REQ. A stalled peer is the
+            // caller's to bound (RdmaTransport: the send watchdog).
+            parameters.rnr_retry_count = 7
             return rdma_accept(pointer, &parameters)
         }
         try VerbsError.check(minusOne: rc, "rdma_accept")
