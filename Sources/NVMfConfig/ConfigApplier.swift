@@ -2,10 +2,11 @@ import Backends
 import Logging
 import Target
 
-/// What applying a configuration produced: the devices to close at exit,
-/// the transport settings and the addresses to listen on.
+/// What applying a configuration produced: the devices it registered with
+/// the target (which closes them: `NVMfTarget.closeAllDevices`), the
+/// transport settings and the addresses to listen on.
 public struct AppliedConfiguration {
-    /// Block devices by bdev name.
+    /// Block devices by bdev name (also in the target's registry).
     public var devices: [String: any BlockDevice] = [:]
     /// The transport's settings (SPDK's defaults if the file had none).
     public var transport = TransportConfig()
@@ -31,8 +32,8 @@ extension ConfigFile {
                 do { try s.start() } catch { throw ConfigError(path: s.nqn, message: "cannot start: \(error)") }
             }
         } catch {
-            for d in out.devices.values { d.close() }
             for s in created { try? target.removeSubsystem(nqn: s.nqn) }
+            for name in out.devices.keys { try? target.deleteDevice(named: name) }
             throw error
         }
         logger.info(
@@ -54,8 +55,14 @@ extension ConfigFile {
             return s
         }
         func newDevice(_ name: String, _ make: () throws(BlockDeviceError) -> any BlockDevice) throws(ConfigError) {
-            guard out.devices[name] == nil else { throw fail("a bdev named \"\(name)\" already exists") }
-            do { out.devices[name] = try make() } catch { throw fail(error.description) }
+            guard target.device(named: name) == nil else { throw fail("a bdev named \"\(name)\" already exists") }
+            let device: any BlockDevice
+            do { device = try make() } catch { throw fail(error.description) }
+            do { try target.registerDevice(device) } catch {
+                device.close()
+                throw fail(Self.describe(error))
+            }
+            out.devices[name] = device
         }
         switch entry.call {
         case .bdevMallocCreate(let name, let blocks, let blockSize, let uuid):
@@ -102,7 +109,7 @@ extension ConfigFile {
             }
         case .nvmfSubsystemAddNamespace(let nqn, let n):
             let s = try subsystem(nqn)
-            guard let device = out.devices[n.bdevName] else { throw fail("no bdev named \"\(n.bdevName)\"") }
+            guard let device = target.device(named: n.bdevName) else { throw fail("no bdev named \"\(n.bdevName)\"") }
             do {
                 try s.addNamespace(
                     device: device, namespaceID: n.namespaceID, uuid: n.uuid, nguid: n.nguid, eui64: n.eui64,
@@ -129,6 +136,9 @@ extension ConfigFile {
         case .invalidControllerIDRange: return "min_cntlid...max_cntlid must lie within 1...65519"
         case .invalidState: return "not allowed in the subsystem's current state"
         case .noResources: return "the target has no room for more"
+        case .duplicateDevice(let n): return "a bdev named \"\(n)\" already exists"
+        case .unknownDevice(let n): return "no bdev named \"\(n)\""
+        case .deviceClaimed(let n, let by): return "bdev \"\(n)\" is in use by \(by)"
         }
     }
 }

@@ -51,7 +51,10 @@ final class RdmaPollGroup {
     private var receiveFlushCount = 0
     /// The list overflowed (only if many slots are reused in one pass): flush by walking all connections.
     private var receiveFlushOverflowed = false
-    private var liveConnections = 0
+    /// Connections in the table. Written only by this group's thread (at
+    /// accept and at destroy, not per I/O); an atomic because stats and tests
+    /// read it from other threads.
+    private let liveConnections = Atomic<Int>(0)
     /// Capsules that arrived within their host's depth while every slot of
     /// the connection still awaited a SEND completion (RdmaConnection.slotCount).
     /// Written rarely, read by stats and tests from other threads.
@@ -126,6 +129,9 @@ final class RdmaPollGroup {
         inbox.reserveCapacity(64)
         inboxSpare.reserveCapacity(64)
         pollFDs.reserveCapacity(64)
+        // A control-plane message (`PollGroup.post`) wakes a sleeping loop;
+        // `targetGroup.poll()` runs it on the next pass.
+        targetGroup.setWaker { [wake] in wake.signal() }
     }
 
     deinit {
@@ -143,6 +149,7 @@ final class RdmaPollGroup {
     // MARK: The loop
 
     func run() {
+        targetGroup.bindToCurrentThread()
         pinIfAsked()
         scheduleIfAsked()
         var lastTick = monotonicNanoseconds()
@@ -167,7 +174,9 @@ final class RdmaPollGroup {
                             nowMilliseconds: now / 1_000_000, timeoutMilliseconds: Self.sendStallTimeoutMilliseconds)
                     }
                 }
-                if stopping && (liveConnections == 0 || now / 1_000_000 > stopDeadline) { break }
+                if stopping && (liveConnections.load(ordering: .relaxed) == 0 || now / 1_000_000 > stopDeadline) {
+                    break
+                }
             }
             // Receives first: a host may send its next command as soon as it sees a response.
             for poller in pollers { flushReceives(poller) }
@@ -177,7 +186,7 @@ final class RdmaPollGroup {
                 idle()
                 continue
             }
-            if liveConnections == 0 && !stopping {
+            if liveConnections.load(ordering: .relaxed) == 0 && !stopping {
                 sleep(timeoutMilliseconds: Self.idleSleepMilliseconds)
                 continue
             }
@@ -468,7 +477,7 @@ final class RdmaPollGroup {
         connections[slot] = connection
         if slot < Self.maxConnections { connectionTable[slot] = Unmanaged.passUnretained(connection) }
         if slot < Self.maxConnections { connectionsByQP.insert(connection.queuePairNumber, slot: slot) }
-        liveConnections += 1
+        liveConnections.add(1, ordering: .relaxed)
         if stopping || slot >= Self.maxConnections {
             try? connection.cmID?.reject(privateData: RDMARejectStatusNoResources.bytes)
             connection.close()
@@ -511,7 +520,7 @@ final class RdmaPollGroup {
             if slot < Self.maxConnections { connectionTable[slot] = nil }
             connections[slot] = nil
             freeConnectionIndexes.append(slot)
-            liveConnections -= 1
+            liveConnections.subtract(1, ordering: .relaxed)
         }
         if connectionsByQP.lookup(connection.queuePairNumber) == slot {
             connectionsByQP.remove(connection.queuePairNumber)
@@ -533,7 +542,7 @@ final class RdmaPollGroup {
     }
 
     /// Connections on this group (tests, stats).
-    var connectionCount: Int { liveConnections }
+    var connectionCount: Int { liveConnections.load(ordering: .relaxed) }
 }
 
 /// NO_RESOURCES reject data, built once.

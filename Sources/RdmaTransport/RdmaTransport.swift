@@ -167,7 +167,7 @@ func spawnThread(name: String, _ body: @escaping () -> Void) throws -> pthread_t
 
 /// A self-pipe that wakes a thread sleeping in poll(2) (eventfd is not
 /// visible to Swift without a C shim; a pipe does the same job).
-final class WakeupPipe {
+final class WakeupPipe: Sendable {
     let readFD: Int32
     let writeFD: Int32
 

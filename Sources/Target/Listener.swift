@@ -48,4 +48,10 @@ public enum TargetError: Error, Hashable, Sendable {
     case invalidState
     /// The target has no room for more namespaces or queues.
     case noResources
+    /// A block device with this name is registered already.
+    case duplicateDevice(String)
+    /// No block device has this name.
+    case unknownDevice(String)
+    /// The device is held by a namespace (named by `by`).
+    case deviceClaimed(String, by: String)
 }

@@ -5,9 +5,10 @@ import NVMe
 /// The NVMe-oF target: subsystems, listeners, the discovery service, and the
 /// registry that keeps namespace identifiers unique.
 ///
-/// Everything here is control path and runs under one lock. I/O runs on
-/// `PollGroup`s made by `makePollGroup`.
-public final class NVMfTarget {
+/// Everything here is control path and runs under one lock (hence
+/// `@unchecked Sendable`: every stored var is read and written under
+/// `lock`). I/O runs on `PollGroup`s made by `makePollGroup`.
+public final class NVMfTarget: @unchecked Sendable {
     /// Log sink for connects, teardowns and configuration changes.
     public let logger: Logger
     /// Discovery NQN the discovery controller answers to.
@@ -27,6 +28,13 @@ public final class NVMfTarget {
     var namespaceRegistry: [Namespace?]
     var nextNamespaceIndex = 0
     var usedIdentifiers: Set<[UInt8]> = []
+    /// Every poll group made and not shut down, for messages to all of them.
+    /// Weak: a group holds its target, and a group a test drops without
+    /// `shutdown()` must not keep either alive.
+    var pollGroups: [WeakPollGroup] = []
+    /// Block devices by name (`DeviceRegistry.swift`).
+    var devicesByName: [String: DeviceRecord] = [:]
+    var deviceOrder: [String] = []
 
     /// Creates an empty target.
     ///
@@ -71,19 +79,26 @@ public final class NVMfTarget {
     }
 
     /// Removes a subsystem, tearing down its controllers and namespaces.
-    public func removeSubsystem(nqn: String) throws(TargetError) {
+    /// `onReleased` runs once every poll group has let go of every one of
+    /// its namespaces' devices (see `Subsystem.removeNamespace`).
+    public func removeSubsystem(nqn: String, onReleased: @escaping @Sendable () -> Void = {}) throws(TargetError) {
         var actions = DeferredActions()
-        try lock.withLock { () throws(TargetError) in
+        let removed = try lock.withLock { () throws(TargetError) -> [Namespace] in
             guard let s = subsystemsByNQN.removeValue(forKey: nqn) else { throw .unknownSubsystem(nqn) }
             subsystemOrder.removeAll { $0 == nqn }
             s.stateLocked = .inactive
             for c in s.controllers.values { c.tearDownLocked(reason: "subsystem removed", &actions) }
-            for ns in s.namespaces.values { releaseNamespaceLocked(ns) }
+            let namespaces = Array(s.namespaces.values)
+            for ns in namespaces { releaseNamespaceLocked(ns) }
             s.namespaces.removeAll()
             s.bumpGeneration()
             discoveryChangedLocked()
+            return namespaces
         }
         actions.run()
+        logger.info("subsystem removed", metadata: ["nqn": "\(nqn)"])
+        let all = PollGroupBarrier(count: removed.count, onComplete: onReleased)
+        for ns in removed { retire(ns, onReleased: { all.pass() }) }
     }
 
     /// The subsystem with this NQN.
@@ -116,7 +131,29 @@ public final class NVMfTarget {
     ///   - maxQueues: queues (connections) the group can hold at once.
     ///   - channelQueueDepth: depth of each backend channel it opens.
     public func makePollGroup(maxQueues: Int = 1024, channelQueueDepth: Int = 4096) -> PollGroup {
-        PollGroup(target: self, maxQueues: maxQueues, channelQueueDepth: channelQueueDepth)
+        let g = PollGroup(target: self, maxQueues: maxQueues, channelQueueDepth: channelQueueDepth)
+        lock.withLock {
+            pollGroups.removeAll { $0.group == nil }
+            pollGroups.append(WeakPollGroup(group: g))
+        }
+        return g
+    }
+
+    /// Posts `message` to every poll group; `onComplete` runs once all of
+    /// them have done it (at once when there is none), on the thread of the
+    /// last one. `spdk_for_each_channel`, with a message for the callback.
+    @discardableResult
+    public func postToEveryPollGroup(
+        _ message: PollGroupMessage, onComplete: @escaping @Sendable () -> Void = {}
+    ) -> PollGroupBarrier {
+        let groups = lock.withLock { pollGroups.compactMap(\.group) }
+        let barrier = PollGroupBarrier(count: groups.count, onComplete: onComplete)
+        for g in groups { g.post(message, barrier: barrier) }
+        return barrier
+    }
+
+    func forgetPollGroup(_ group: PollGroup) {
+        lock.withLock { pollGroups.removeAll { $0.group == nil || $0.group === group } }
     }
 
     // MARK: Internals (lock held)
@@ -126,16 +163,21 @@ public final class NVMfTarget {
         for c in discoveryControllers.values { c.raiseEventLocked(.discoveryLogChanged) }
     }
 
-    /// Reserves a namespace slot and its identifiers (UUID, NGUID, EUI-64),
-    /// each unique among identifiers of its type across the target. Zero
-    /// identifiers mean "none" and are not reserved.
-    func registerNamespaceLocked(uuid: [UInt8], nguid: [UInt8], eui64: [UInt8]) throws(TargetError) -> Int {
+    /// The next namespace slot, if its identifiers (UUID, NGUID, EUI-64) are
+    /// each unique among identifiers of their type across the target (zero
+    /// identifiers mean "none" and are not reserved). Nothing is taken until
+    /// `commitNamespaceIndexLocked`, so a later failure leaves nothing behind.
+    func reserveNamespaceIndexLocked(uuid: [UInt8], nguid: [UInt8], eui64: [UInt8]) throws(TargetError) -> Int {
         let keys = Self.identifierKeys(uuid: uuid, nguid: nguid, eui64: eui64)
         guard keys.allSatisfy({ !usedIdentifiers.contains($0) }) else { throw .duplicateIdentifier }
         guard nextNamespaceIndex < namespaceRegistry.count else { throw .noResources }
-        for k in keys { usedIdentifiers.insert(k) }
-        defer { nextNamespaceIndex += 1 }
         return nextNamespaceIndex
+    }
+
+    /// Takes the index `reserveNamespaceIndexLocked` returned and its identifiers.
+    func commitNamespaceIndexLocked(uuid: [UInt8], nguid: [UInt8], eui64: [UInt8]) {
+        for k in Self.identifierKeys(uuid: uuid, nguid: nguid, eui64: eui64) { usedIdentifiers.insert(k) }
+        nextNamespaceIndex += 1
     }
 
     func releaseNamespaceLocked(_ ns: Namespace) {
@@ -153,6 +195,18 @@ public final class NVMfTarget {
         .map { [$0.0] + $0.1 }
     }
 
+    /// Tells every poll group to let go of `ns` (already out of the
+    /// registry, so no group can open it again), then releases its device's
+    /// claim and runs `onReleased`.
+    func retire(_ ns: Namespace, onReleased: @escaping @Sendable () -> Void) {
+        let index = ns.globalIndex
+        let deviceName = ns.device.name
+        postToEveryPollGroup(.releaseNamespace(index: index)) { [weak self] in
+            self?.lock.withLock { self?.releaseDeviceClaimLocked(name: deviceName, namespaceIndex: index) }
+            onReleased()
+        }
+    }
+
     func namespaceLocked(globalIndex: Int) -> Namespace? {
         globalIndex >= 0 && globalIndex < namespaceRegistry.count ? namespaceRegistry[globalIndex] : nil
     }
@@ -167,6 +221,10 @@ public final class NVMfTarget {
         let hex = String(h, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+}
+
+struct WeakPollGroup {
+    weak var group: PollGroup?
 }
 
 /// Transport calls collected under the lock and made after releasing it,

@@ -1,13 +1,16 @@
 import Backends
+import Glibc
 import NVMe
 
 /// One I/O thread's share of the target: the queues placed on it and its
 /// own backend channels (one per namespace, opened on first use).
 ///
-/// Not thread-safe: every method runs on the thread that owns the group.
-/// The transport's loop calls `execute` on queues, `poll()` to push
-/// submissions and route backend completions, and `tick(now:)` every few
-/// milliseconds for keep-alive timers and asynchronous event delivery.
+/// Not thread-safe: every method runs on the thread that owns the group
+/// (debug builds assert it: the first thread to drive the group owns it),
+/// except `post`, which any thread may call. The transport's loop calls
+/// `execute` on queues, `poll()` to run messages, push submissions and route
+/// backend completions, and `tick(now:)` every few milliseconds for
+/// keep-alive timers and asynchronous event delivery.
 public final class PollGroup {
     let target: NVMfTarget
     let channelQueueDepth: Int
@@ -15,6 +18,14 @@ public final class PollGroup {
     @exclusivity(unchecked) var freeQueueIndexes: [Int]
     @exclusivity(unchecked) var channels: ContiguousArray<(any BlockDeviceChannel)?>
     @exclusivity(unchecked) var openChannelIndexes: [Int] = []
+    /// Messages from the control plane (`PollGroupMessages.swift`).
+    let mailbox = PollGroupMailbox()
+    /// Channels of removed namespaces still finishing I/O, with the barrier
+    /// each passes once closed.
+    @exclusivity(unchecked) var retiringChannels: [(index: Int, barrier: PollGroupBarrier?)] = []
+    /// The thread driving the group (debug builds only; see `assertOwnerThread`).
+    @exclusivity(unchecked) var ownerThread: pthread_t?
+    @exclusivity(unchecked) var isShutDown = false
 
     init(target: NVMfTarget, maxQueues: Int, channelQueueDepth: Int) {
         self.target = target
@@ -40,6 +51,7 @@ public final class PollGroup {
         transport: any TransportQueue, options: TransportOptions, slotCount: Int,
         negotiated: NegotiatedQueue? = nil
     ) throws(TargetError) -> TargetQueue {
+        assertOwnerThread()
         guard let index = freeQueueIndexes.popLast() else { throw .noResources }
         let q = TargetQueue(
             target: target, pollGroup: self, transport: transport, options: options, slotCount: slotCount,
@@ -88,6 +100,8 @@ public final class PollGroup {
     /// - Returns: completions handled.
     @discardableResult
     public func poll(maxCompletions: Int = 64) -> Int {
+        assertOwnerThread()
+        if mailbox.hasMessages { runMessages() }
         var handled = 0
         for index in openChannelIndexes {
             guard let c = channels[index] else { continue }
@@ -100,16 +114,17 @@ public final class PollGroup {
                 }
             }
         }
+        if !retiringChannels.isEmpty { closeIdleRetiringChannels() }
         return handled
     }
 
     /// Timer work at time `now` (milliseconds of any monotonic clock; tests
     /// pass a manual clock): keep-alive expiry of the controllers whose
     /// admin queue lives here, delivery of pending asynchronous events, and
-    /// closing channels of removed namespaces.
+    /// disconnecting queues that never sent Connect.
     public func tick(now: UInt64) {
+        assertOwnerThread()
         var actions = DeferredActions()
-        var idle: [Int] = []
         var overdue: [TargetQueue] = []
         target.lock.withLock {
             // Queues that never completed Connect get `connectTimeoutMS`.
@@ -125,20 +140,102 @@ public final class PollGroup {
                 c.checkKeepAliveLocked(now: now, &actions)
                 if !c.isTornDown { c.deliverEventsLocked(&actions) }
             }
-            for index in openChannelIndexes where target.namespaceLocked(globalIndex: index) == nil {
-                if let c = channels[index], c.inFlight == 0 { idle.append(index) }
-            }
         }
         actions.run()
         for q in overdue {
             target.logger.info("disconnecting a queue that sent no Connect", metadata: ["index": "\(q.queueIndex)"])
             q.transport?.disconnect()
         }
-        for index in idle {
-            channels[index]?.close()
-            channels[index] = nil
-            openChannelIndexes.removeAll { $0 == index }
+    }
+
+    // MARK: Messages
+
+    /// Queues `message` for this group's thread (any thread). `barrier`, if
+    /// given, is passed once the group has done what the message asks; a
+    /// group that has shut down passes it at once.
+    public func post(_ message: PollGroupMessage, barrier: PollGroupBarrier? = nil) {
+        if !mailbox.post(.init(message: message, barrier: barrier)) { barrier?.pass() }
+    }
+
+    /// Lets a transport whose loop sleeps (interrupt and adaptive modes) be
+    /// woken when a message is posted. Called on any thread, at most once per waker change.
+    public func setWaker(_ waker: (@Sendable () -> Void)?) { mailbox.setWaker(waker) }
+
+    /// Runs the messages posted so far. `poll()` does this on every pass; a
+    /// transport that sleeps without polling calls it after waking.
+    @inline(__always)
+    public func processMessages() {
+        assertOwnerThread()
+        if mailbox.hasMessages { runMessages() }
+    }
+
+    @inline(never)
+    func runMessages() {
+        for envelope in mailbox.take() { handle(envelope) }
+    }
+
+    func handle(_ envelope: PollGroupMailbox.Envelope) {
+        switch envelope.message {
+        case .synchronize:
+            envelope.barrier?.pass()
+        case .releaseNamespace(let index):
+            if index >= 0, index < channels.count, channels[index] != nil {
+                retiringChannels.append((index, envelope.barrier))
+                closeIdleRetiringChannels()
+            } else {
+                envelope.barrier?.pass()
+            }
         }
+    }
+
+    /// Closes each retiring channel with nothing in flight and passes its barrier.
+    @inline(never)
+    func closeIdleRetiringChannels() {
+        var i = 0
+        while i < retiringChannels.count {
+            let (index, barrier) = retiringChannels[i]
+            if let c = channels[index], c.inFlight > 0 {
+                i += 1
+                continue
+            }
+            closeChannel(index)
+            retiringChannels.remove(at: i)
+            barrier?.pass()
+        }
+    }
+
+    func closeChannel(_ index: Int) {
+        channels[index]?.close()
+        channels[index] = nil
+        openChannelIndexes.removeAll { $0 == index }
+    }
+
+    // MARK: Thread ownership
+
+    /// Makes the calling thread the group's owner (a transport's loop calls
+    /// this when it starts; otherwise the first thread to drive the group owns it).
+    public func bindToCurrentThread() {
+        assert(
+            {
+                ownerThread = pthread_self()
+                return true
+            }())
+    }
+
+    /// Debug builds: traps when called off the owning thread. Release: nothing.
+    @inline(__always)
+    func assertOwnerThread(file: StaticString = #fileID, line: UInt = #line) {
+        assert(isOnOwnerThread, "poll group used off its thread", file: file, line: line)
+    }
+
+    /// Binds the owner on first use (debug builds call this only from asserts).
+    var isOnOwnerThread: Bool {
+        let me = pthread_self()
+        guard let owner = ownerThread else {
+            ownerThread = me
+            return true
+        }
+        return pthread_equal(owner, me) != 0
     }
 
     /// Calls `body` with the notification fd of every open backend channel
@@ -156,13 +253,22 @@ public final class PollGroup {
         for index in openChannelIndexes { channels[index]?.acknowledgeNotification() }
     }
 
-    /// Closes every channel (after all queues are gone).
+    /// Closes every channel (after all queues are gone), refuses further
+    /// messages and passes the barriers of those still queued: a stopped
+    /// group holds no device.
     public func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        let leftover = mailbox.close()
         for index in openChannelIndexes {
             channels[index]?.close()
             channels[index] = nil
         }
         openChannelIndexes.removeAll()
+        for (_, barrier) in retiringChannels { barrier?.pass() }
+        retiringChannels.removeAll()
+        for envelope in leftover { envelope.barrier?.pass() }
+        target.forgetPollGroup(self)
     }
 }
 

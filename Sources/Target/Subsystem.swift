@@ -180,6 +180,7 @@ public final class Subsystem {
         var actions = DeferredActions()
         let ns = try target.lock.withLock { () throws(TargetError) -> Namespace in
             guard namespaces.count < maxNamespaces else { throw .namespaceLimit }
+            try target.checkDeviceUnclaimedLocked(device)
             let nsid: UInt32
             if let requested = namespaceID {
                 guard requested >= 1, requested <= UInt32(maxNamespaces), namespaces[requested] == nil else {
@@ -197,7 +198,9 @@ public final class Subsystem {
             let g = nguid ?? u
             let e = eui64 ?? [UInt8](repeating: 0, count: 8)
             guard g.count == 16, e.count == 8 else { throw .duplicateIdentifier }
-            let index = try target.registerNamespaceLocked(uuid: u, nguid: g, eui64: e)
+            let index = try target.reserveNamespaceIndexLocked(uuid: u, nguid: g, eui64: e)
+            try target.claimDeviceLocked(device, namespaceIndex: index, by: "\(nqn) nsid \(nsid)")
+            target.commitNamespaceIndexLocked(uuid: u, nguid: g, eui64: e)
             let ns = Namespace(
                 namespaceID: nsid, device: device, uuid: u, nguid: g, eui64: e, readOnly: readOnly, globalIndex: index)
             target.namespaceRegistry[index] = ns
@@ -212,16 +215,24 @@ public final class Subsystem {
 
     /// Removes namespace `nsid` (pause–change–resume as for `addNamespace`),
     /// raising the Namespace Attribute Changed event on every controller.
-    public func removeNamespace(_ nsid: UInt32) throws(TargetError) {
+    ///
+    /// I/O queues stop submitting to it at their next command; each poll
+    /// group closes its channel once that channel's I/O has completed
+    /// (`PollGroupMessage.releaseNamespace`). `onReleased` runs after every
+    /// group has, on a poll group's thread: from then on no thread touches
+    /// the device, and its claim (`NVMfTarget.registerDevice`) is released.
+    public func removeNamespace(_ nsid: UInt32, onReleased: @escaping @Sendable () -> Void = {}) throws(TargetError) {
         var actions = DeferredActions()
-        try target.lock.withLock { () throws(TargetError) in
+        let ns = try target.lock.withLock { () throws(TargetError) -> Namespace in
             guard let ns = namespaces[nsid] else { throw .unknownNamespace(nsid) }
             namespaceChangedLocked { namespaces[nsid] = nil }
             target.releaseNamespaceLocked(ns)
             for c in controllers.values { c.namespaceChangedLocked(nsid, &actions) }
+            return ns
         }
         actions.run()
         target.logger.info("namespace removed", metadata: ["nqn": "\(nqn)", "nsid": "\(nsid)"])
+        target.retire(ns, onReleased: onReleased)
     }
 
     /// The namespace with this NSID.

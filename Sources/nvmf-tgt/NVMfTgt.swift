@@ -83,7 +83,7 @@ struct NVMfTgt: ParsableCommand {
         } catch {
             throw DaemonError("nvmf-tgt: \(config ?? "embedded default"): \(error)")
         }
-        defer { for d in applied.devices.values { d.close() } }
+        defer { target.closeAllDevices() }
 
         let transport: RdmaTransport
         do {

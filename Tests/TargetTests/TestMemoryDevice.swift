@@ -16,6 +16,8 @@ final class TestMemoryDevice: BlockDevice {
     /// Operations seen, for tests that check what reached the device.
     var operations: [BlockOperation] = []
     var flushes = 0
+    /// `close()` calls.
+    var closes = 0
 
     init(
         name: String = "mem0", blockSize: Int = 512, blockCount: UInt64 = 4096, uuid: DeviceUUID = .random(),
@@ -38,7 +40,7 @@ final class TestMemoryDevice: BlockDevice {
         TestMemoryChannel(device: self, queueDepth: queueDepth)
     }
 
-    func close() {}
+    func close() { closes += 1 }
 
     func bytes(lba: UInt64, count: Int) -> [UInt8] {
         let start = Int(lba) * blockSize
