@@ -102,11 +102,8 @@ extension ConfigFile {
             else { throw fail("more than 65534 distinct listen addresses") }
             let address = ListenerAddress(
                 addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID, portID: portID)
-            s.addListener(address)
-            if !out.listeners.contains(l) {
-                out.listeners.append(l)
-                target.addListener(address)
-            }
+            do { try s.addListener(address) } catch { throw fail(Self.describe(error)) }
+            if !out.listeners.contains(l) { out.listeners.append(l) }
         case .nvmfSubsystemAddNamespace(let nqn, let n):
             let s = try subsystem(nqn)
             guard let device = target.device(named: n.bdevName) else { throw fail("no bdev named \"\(n.bdevName)\"") }
@@ -139,6 +136,8 @@ extension ConfigFile {
         case .duplicateDevice(let n): return "a bdev named \"\(n)\" already exists"
         case .unknownDevice(let n): return "no bdev named \"\(n)\""
         case .deviceClaimed(let n, let by): return "bdev \"\(n)\" is in use by \(by)"
+        case .cannotListen(let why): return why
+        case .unknownListener(let a): return "no listener at \(a)"
         }
     }
 }

@@ -14,17 +14,27 @@ final class ConnectionManager {
         case connectionGone(RdmaConnection)
         /// A poll group dropped its poller of a removed device (DeviceRemoval.swift).
         case pollerReleased(DeviceResources, group: Int)
+        /// The target stopped using a listener: close its listening id (on the CM thread, which acks its events).
+        case stopListening(ListenerAddress)
         case stop
+    }
+
+    struct Listening {
+        var id: ConnectionID
+        var address: SocketAddress
+        var listener: ListenerAddress
     }
 
     let options: RdmaTransportOptions
     let logger: Logger
     let eventChannel: EventChannel
     var groups: [RdmaPollGroup] = []
-    /// Listening ids and the address each was asked for (to listen again after a device removal).
-    var listeners: [(id: ConnectionID, address: SocketAddress)] = []
-    /// Addresses whose listener went with its device; retried every second (DeviceRemoval.swift).
-    var lostListenAddresses: [SocketAddress] = []
+    /// Listening ids, the address each was asked for (to listen again after
+    /// a device removal) and the target's listener it serves (each accepted
+    /// queue carries it, for Connect's listener check).
+    var listeners: [Listening] = []
+    /// Listeners that went with their device; retried every second (DeviceRemoval.swift).
+    var lostListenAddresses: [(address: SocketAddress, listener: ListenerAddress)] = []
     var lastListenRetry: UInt64 = 0
     /// When to let librdmacm notice a released device (DeviceRemoval.swift).
     var resynchronizeDevicesAt: UInt64? = nil
@@ -53,7 +63,7 @@ final class ConnectionManager {
     }
 
     /// Binds and listens (caller's thread, before or after start: RDMA CM calls are thread-safe).
-    func listen(_ address: SocketAddress) throws(VerbsError) -> ConnectionID {
+    func listen(_ address: SocketAddress, as listener: ListenerAddress) throws(VerbsError) -> ConnectionID {
         let id = try ConnectionID(channel: eventChannel)
         try id.bind(to: address)
         try id.listen(backlog: Int32(clamping: options.acceptorBacklog))
@@ -63,7 +73,7 @@ final class ConnectionManager {
         if let verbs = id.pointer.pointee.verbs {
             _ = try deviceResources(verbs, listener: id, id: id)
         }
-        inboxLock.withLock { listeners.append((id, address)) }
+        inboxLock.withLock { listeners.append(Listening(id: id, address: address, listener: listener)) }
         return id
     }
 
@@ -93,6 +103,14 @@ final class ConnectionManager {
                 switch message {
                 case .connectionGone(let connection): forget(connection)
                 case .pollerReleased(let device, let group): pollerReleased(device, group: group)
+                case .stopListening(let listener):
+                    let closed = inboxLock.withLock { () -> [Listening] in
+                        let l = listeners.filter { $0.listener.isSameEndpoint(as: listener) }
+                        listeners.removeAll { $0.listener.isSameEndpoint(as: listener) }
+                        return l
+                    }
+                    lostListenAddresses.removeAll { $0.listener.isSameEndpoint(as: listener) }
+                    logger.info("stopped listening", metadata: ["addresses": "\(closed.map { "\($0.address)" })"])
                 case .stop:
                     stopping = true
                     let ids = inboxLock.withLock { () -> [ConnectionID] in
@@ -113,6 +131,12 @@ final class ConnectionManager {
             return d
         }
         for device in all { device.pollers.removeAll() }
+    }
+
+    /// The target's listener behind listening id `id`.
+    private func listening(_ id: ConnectionID?) -> ListenerAddress? {
+        guard let id else { return nil }
+        return inboxLock.withLock { listeners.first { $0.id === id }?.listener }
     }
 
     private func nextEvent() -> CMEvent? {
@@ -242,6 +266,7 @@ final class ConnectionManager {
                     throw error
                 }
                 connection.peer = peer
+                connection.listener = listening(event.listenID)
                 connection.reservedEntries = entries
                 entriesByPeer[peer, default: 0] += entries
                 connectionsByID[id.pointer] = connection

@@ -1,5 +1,6 @@
 import CVerbs
 import Glibc
+import Target
 import Verbs
 
 // Device removal (RDMA_CM_EVENT_DEVICE_REMOVAL, IBV_EVENT_DEVICE_FATAL), e.g.
@@ -42,13 +43,13 @@ extension ConnectionManager {
             connection.group.post(.disconnect(connection))
             closing += 1
         }
-        let retired = inboxLock.withLock { () -> [(id: ConnectionID, address: SocketAddress)] in
+        let retired = inboxLock.withLock { () -> [Listening] in
             let gone = listeners.filter { $0.id.pointer.pointee.verbs == verbs }
             listeners.removeAll { $0.id.pointer.pointee.verbs == verbs }
             return gone
         }
-        for listener in retired where !lostListenAddresses.contains(where: { "\($0)" == "\(listener.address)" }) {
-            lostListenAddresses.append(listener.address)
+        for l in retired where !lostListenAddresses.contains(where: { "\($0.address)" == "\(l.address)" }) {
+            lostListenAddresses.append((l.address, l.listener))
         }
         logger.warning(
             "RDMA device removed: closing its connections and releasing its resources",
@@ -95,13 +96,13 @@ extension ConnectionManager {
         guard !lostListenAddresses.isEmpty else { return }
         guard now &- lastListenRetry >= 1_000_000_000 else { return }
         lastListenRetry = now
-        var stillLost: [SocketAddress] = []
-        for address in lostListenAddresses {
+        var stillLost: [(address: SocketAddress, listener: ListenerAddress)] = []
+        for lost in lostListenAddresses {
             do {
-                _ = try listen(address)
-                logger.warning("listening again after a device removal", metadata: ["address": "\(address)"])
+                _ = try listen(lost.address, as: lost.listener)
+                logger.warning("listening again after a device removal", metadata: ["address": "\(lost.address)"])
             } catch {
-                stillLost.append(address)  // No device has the address yet; quietly try again.
+                stillLost.append(lost)  // No device has the address yet; quietly try again.
             }
         }
         lostListenAddresses = stillLost

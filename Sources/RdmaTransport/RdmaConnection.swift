@@ -97,6 +97,8 @@ final class RdmaConnection: TransportQueue {
     let hasConnected = Atomic<Bool>(false)
     /// The host's address, for the CM thread's per-host bounds ("" if unknown).
     var peer = ""
+    /// The target's listener the host connected through (set on the CM thread before the group sees the connection).
+    var listener: ListenerAddress?
     /// CQ entries reserved for this connection (the CM thread's accounting per host).
     var reservedEntries = 0
     /// Send-queue work completions so far (poll group thread): the send

@@ -486,7 +486,8 @@ final class RdmaPollGroup {
         do {
             connection.targetQueue = try targetGroup.addQueue(
                 transport: connection, options: options.transportOptions, slotCount: connection.slotCount,
-                negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth))
+                negotiated: NegotiatedQueue(queueID: connection.parameters.queueID, queueDepth: connection.depth),
+                listener: connection.listener)
             try connection.cmID?.accept(
                 privateData: connection.parameters.acceptPrivateData,
                 initiatorDepth: UInt8(clamping: connection.parameters.readDepth), responderResources: 0)

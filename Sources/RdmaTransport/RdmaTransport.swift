@@ -1,6 +1,7 @@
 import CShims
 import Glibc
 import Logging
+import NVMe
 import Target
 import Verbs
 
@@ -82,17 +83,12 @@ public final class RdmaTransport {
 
     deinit { shutdown() }
 
-    /// Starts listening (RDMA CM, RDMA_PS_TCP) on address:port; IPv4 or IPv6 literal. Several listeners allowed.
+    /// Starts listening (RDMA CM, RDMA_PS_TCP) on address:port; IPv4 or IPv6
+    /// literal. Several listeners allowed. The target normally calls this
+    /// through `Transport.listen` (`NVMfTarget.attach`, `Subsystem.addListener`).
     public func listen(address: String, port: UInt16) throws {
-        guard let socketAddress = SocketAddress(host: address, port: port) else {
-            throw RdmaTransportError.invalidAddress(address)
-        }
-        do {
-            _ = try manager.listen(socketAddress)
-        } catch {
-            throw RdmaTransportError.verbs("cannot listen on \(socketAddress): \(error)")
-        }
-        logger.info("RDMA listener", metadata: ["address": "\(socketAddress)"])
+        try listen(
+            ListenerAddress(addressFamily: address.contains(":") ? 2 : 1, address: address, serviceID: "\(port)"))
     }
 
     /// Starts the poll-group threads and the CM event thread.
@@ -133,6 +129,30 @@ public final class RdmaTransport {
         manager.inboxLock.withLock {
             manager.devices.map { ($0.dataPool.region.address, $0.dataPool.region.rkey) }
         }
+    }
+}
+
+extension RdmaTransport: Transport {
+    public var transportType: UInt8 { DiscoveryLogEntry.transportRDMA }
+
+    /// Listens at `address` (TRADDR an IPv4 or IPv6 literal, TRSVCID a port).
+    /// Queues accepted there carry `address` as their listener.
+    public func listen(_ address: ListenerAddress) throws {
+        guard let port = UInt16(address.serviceID), let socketAddress = SocketAddress(host: address.address, port: port)
+        else {
+            throw RdmaTransportError.invalidAddress("\(address.address) port \(address.serviceID)")
+        }
+        do {
+            _ = try manager.listen(socketAddress, as: address)
+        } catch {
+            throw RdmaTransportError.verbs("cannot listen on \(socketAddress): \(error)")
+        }
+        logger.info("RDMA listener", metadata: ["address": "\(socketAddress)"])
+    }
+
+    /// Closes the listening id(s) at `address` on the CM thread.
+    public func stopListening(_ address: ListenerAddress) {
+        manager.post(.stopListening(address))
     }
 }
 

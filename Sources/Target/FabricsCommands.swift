@@ -54,6 +54,13 @@ extension TargetQueue {
                 "unknown or inactive subsystem \(connectData.subsystemNQN), host \(host)",
                 invalidParameter(ConnectData.Offset.subsystemNQN, inData: true))
         }
+        // Through one of its listeners only (nvmet: the port's subsystem
+        // links; it answers an unlinked subsystem as unknown, so do we).
+        if let l = listener, !s.subsystemListeners.contains(where: { $0.isSameEndpoint(as: l) }) {
+            return refusedConnect(
+                "subsystem \(s.nqn) has no listener at \(l.address) port \(l.serviceID), host \(host)",
+                invalidParameter(ConnectData.Offset.subsystemNQN, inData: true))
+        }
         guard s.allowsLocked(host: connectData.hostNQN) else {
             return refusedConnect("host \(host) is not allowed in \(s.nqn)", .failure(.connectInvalidHost))
         }

@@ -38,14 +38,14 @@ public final class InProcessQueue: TransportQueue {
     ///     both to Connect, since nothing is negotiated in process.
     public init(
         pollGroup: PollGroup, options: TransportOptions, slotCount: Int = 32, bufferSize: Int = 8192,
-        negotiated: NegotiatedQueue? = nil
+        negotiated: NegotiatedQueue? = nil, listener: ListenerAddress? = nil
     ) throws(TargetError) {
         buffers = (0..<slotCount).map { _ in WireBuffer(count: bufferSize) }
         commandIDs = ContiguousArray(repeating: 0, count: slotCount)
         busy = ContiguousArray(repeating: false, count: slotCount)
         ring = ContiguousArray(repeating: InProcessCompletion(), count: slotCount + 1)
         targetQueue = try pollGroup.addQueue(
-            transport: self, options: options, slotCount: slotCount, negotiated: negotiated)
+            transport: self, options: options, slotCount: slotCount, negotiated: negotiated, listener: listener)
     }
 
     /// Submits `command` in `slot`.

@@ -26,6 +26,27 @@ public struct ListenerAddress: Hashable, Sendable {
     }
 }
 
+extension ListenerAddress {
+    /// The same transport endpoint (TRTYPE, ADRFAM, TRADDR, TRSVCID), whatever PORTID each carries.
+    public func isSameEndpoint(as other: ListenerAddress) -> Bool {
+        transportType == other.transportType && addressFamily == other.addressFamily && address == other.address
+            && serviceID == other.serviceID
+    }
+}
+
+/// A fabric the target drives: it listens where the target's listener
+/// registry says (`NVMfTarget.attach`, `Subsystem.addListener`), and stops
+/// when no subsystem uses an address any more. Compare SPDK's
+/// `spdk_nvmf_transport_listen` / `stop_listen`.
+public protocol Transport: AnyObject {
+    /// TRTYPE of the addresses it serves (1 = RDMA).
+    var transportType: UInt8 { get }
+    /// Starts accepting connections at `address`.
+    func listen(_ address: ListenerAddress) throws
+    /// Stops accepting new connections at `address` (existing ones are the target's to close).
+    func stopListening(_ address: ListenerAddress)
+}
+
 /// Errors of the control-path API (configuration, RPC).
 public enum TargetError: Error, Hashable, Sendable {
     /// The NQN is malformed (length, prefix, date or domain).
@@ -54,4 +75,8 @@ public enum TargetError: Error, Hashable, Sendable {
     case unknownDevice(String)
     /// The device is held by a namespace (named by `by`).
     case deviceClaimed(String, by: String)
+    /// The transport could not listen at the address (its message says why).
+    case cannotListen(String)
+    /// The subsystem has no listener at this address.
+    case unknownListener(String)
 }

@@ -17,7 +17,10 @@ public final class NVMfTarget: @unchecked Sendable {
     let lock = ControlLock()
     var subsystemsByNQN: [String: Subsystem] = [:]
     var subsystemOrder: [String] = []
+    /// Addresses some transport listens on (`ListenerRegistry.swift`).
     var listeners: [ListenerAddress] = []
+    /// Transports attached with `attach`.
+    var transports: [any Transport] = []
     /// GENCTR of the discovery log: bumped whenever any host's view may change.
     var discoveryGeneration: UInt64 = 1
     /// Controllers of the discovery subsystem.
@@ -106,19 +109,6 @@ public final class NVMfTarget: @unchecked Sendable {
 
     /// NQNs of all subsystems, in creation order.
     public var subsystemNQNs: [String] { lock.withLock { subsystemOrder } }
-
-    // MARK: Listeners
-
-    /// Adds a target-wide listener (subsystems still choose theirs with `Subsystem.addListener`).
-    public func addListener(_ address: ListenerAddress) {
-        lock.withLock {
-            if !listeners.contains(address) { listeners.append(address) }
-            discoveryChangedLocked()
-        }
-    }
-
-    /// The target's listeners.
-    public var listenerAddresses: [ListenerAddress] { lock.withLock { listeners } }
 
     /// GENCTR of the discovery log page.
     public var discoveryGenerationCounter: UInt64 { lock.withLock { discoveryGeneration } }

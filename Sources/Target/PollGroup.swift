@@ -46,16 +46,18 @@ public final class PollGroup {
     ///     host for this connection (RDMA: the CM private data), which the
     ///     Fabrics Connect must then match; nil when the transport negotiates
     ///     nothing (the in-process transport), and Connect alone decides.
+    ///   - listener: the address the connection came in through (see
+    ///     `TargetQueue.listener`); nil for a transport without listeners.
     /// - Throws: `.noResources` when the group's queue table is full.
     public func addQueue(
         transport: any TransportQueue, options: TransportOptions, slotCount: Int,
-        negotiated: NegotiatedQueue? = nil
+        negotiated: NegotiatedQueue? = nil, listener: ListenerAddress? = nil
     ) throws(TargetError) -> TargetQueue {
         assertOwnerThread()
         guard let index = freeQueueIndexes.popLast() else { throw .noResources }
         let q = TargetQueue(
             target: target, pollGroup: self, transport: transport, options: options, slotCount: slotCount,
-            negotiated: negotiated, queueIndex: index)
+            negotiated: negotiated, listener: listener, queueIndex: index)
         queues[index] = q
         return q
     }

@@ -141,22 +141,53 @@ public final class Subsystem {
 
     // MARK: Listeners
 
-    /// Makes the subsystem reachable (and reported by discovery) at `address`.
-    public func addListener(_ address: ListenerAddress) {
+    /// Makes the subsystem reachable (and reported by discovery) at
+    /// `address`; the transport starts listening there if it was not.
+    ///
+    /// - Throws: `.cannotListen` when the transport cannot listen there.
+    public func addListener(_ address: ListenerAddress) throws(TargetError) {
+        try target.startListening(address)
         target.lock.withLock {
-            if !target.listeners.contains(address) { target.listeners.append(address) }
-            if !subsystemListeners.contains(address) { subsystemListeners.append(address) }
+            if !subsystemListeners.contains(where: { $0.isSameEndpoint(as: address) }) {
+                subsystemListeners.append(address)
+            }
             target.discoveryChangedLocked()
         }
     }
 
-    /// Stops reporting the subsystem at `address`.
-    public func removeListener(_ address: ListenerAddress) {
-        target.lock.withLock {
-            subsystemListeners.removeAll { $0 == address }
+    /// Stops serving the subsystem at `address`: discovery drops it, every
+    /// queue of this subsystem that came through it is disconnected (a
+    /// controller whose admin queue did is torn down), and the transport
+    /// stops listening there unless another subsystem still uses it.
+    ///
+    /// - Throws: `.unknownListener` when the subsystem has no such listener.
+    public func removeListener(_ address: ListenerAddress) throws(TargetError) {
+        var actions = DeferredActions()
+        try target.lock.withLock { () throws(TargetError) in
+            guard subsystemListeners.contains(where: { $0.isSameEndpoint(as: address) }) else {
+                throw .unknownListener("\(address.address) port \(address.serviceID)")
+            }
+            subsystemListeners.removeAll { $0.isSameEndpoint(as: address) }
+            for c in controllers.values {
+                if let admin = c.adminQueue, admin.listener?.isSameEndpoint(as: address) == true {
+                    c.tearDownLocked(reason: "listener removed", &actions)
+                    continue
+                }
+                for q in c.ioQueues.values where q.listener?.isSameEndpoint(as: address) == true {
+                    actions.disconnect(q.transport)
+                }
+            }
             target.discoveryChangedLocked()
         }
+        actions.run()
+        target.stopListeningIfUnused(address)
+        target.logger.info(
+            "listener removed",
+            metadata: ["nqn": "\(nqn)", "traddr": "\(address.address)", "trsvcid": "\(address.serviceID)"])
     }
+
+    /// The subsystem's listeners.
+    public var listeners: [ListenerAddress] { target.lock.withLock { subsystemListeners } }
 
     // MARK: Namespaces
 

@@ -22,6 +22,11 @@ public final class TargetQueue {
     /// depth capped at the slot count), or nil when the transport negotiates
     /// nothing. Connect must match it (`FabricsCommands.swift`).
     public let negotiated: NegotiatedQueue?
+    /// The listener the connection arrived through (the transport's
+    /// `listen` address), or nil for a transport without listeners (the
+    /// in-process one). Connect to an NVM subsystem requires it to be one of
+    /// the subsystem's.
+    public let listener: ListenerAddress?
 
     /// QID from Connect (0 = admin). Valid once `isConnected`.
     @exclusivity(unchecked) public internal(set) var queueID: UInt16 = 0
@@ -57,8 +62,9 @@ public final class TargetQueue {
 
     init(
         target: NVMfTarget, pollGroup: PollGroup, transport: any TransportQueue, options: TransportOptions,
-        slotCount: Int, negotiated: NegotiatedQueue?, queueIndex: Int
+        slotCount: Int, negotiated: NegotiatedQueue?, listener: ListenerAddress?, queueIndex: Int
     ) {
+        self.listener = listener
         self.target = target
         self.pollGroup = pollGroup
         self.transport = transport

@@ -90,11 +90,8 @@ struct NVMfTgt: ParsableCommand {
             transport = try RdmaTransport(
                 target: target, options: RdmaTransportOptions(applied.transport), pollGroupCount: cores, mode: mode,
                 logger: Logger(label: "nvmf.rdma"))
-            for l in applied.listeners {
-                try transport.listen(address: l.address, port: l.port)
-                logger.info(
-                    "listening", metadata: ["trtype": "rdma", "traddr": "\(l.address)", "trsvcid": "\(l.port)"])
-            }
+            // The target's listener registry (filled by the config) tells the transport where to listen.
+            try target.attach(transport)
             try transport.start()
         } catch {
             throw DaemonError("nvmf-tgt: \(error)")

@@ -38,8 +38,7 @@ struct RdmaTransportLabTests {
             try subsystem.addNamespace(device: device)
             let listener = ListenerAddress(
                 address: RdmaLab.address, serviceID: "\(RdmaTransportLabTests.port)")
-            subsystem.addListener(listener)
-            target.addListener(listener)
+            try subsystem.addListener(listener)
             try subsystem.start()
             var options = RdmaTransportOptions()
             if !defaultOptions {
@@ -49,13 +48,12 @@ struct RdmaTransportLabTests {
             options.noSRQ = noSRQ
             transport = try RdmaTransport(
                 target: target, options: options, pollGroupCount: pollGroups, mode: mode, logger: logger)
-            try transport.listen(address: RdmaLab.address, port: RdmaTransportLabTests.port)
+            try target.attach(transport)
             if let extra = extraListener {
-                try transport.listen(address: extra, port: RdmaTransportLabTests.port)
                 let second = ListenerAddress(
                     addressFamily: extra.contains(":") ? 2 : 1, address: extra,
                     serviceID: "\(RdmaTransportLabTests.port)", portID: 2)
-                subsystem.addListener(second)
+                try subsystem.addListener(second)
             }
             try transport.start()
         }

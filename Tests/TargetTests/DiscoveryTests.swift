@@ -16,7 +16,7 @@ import Testing
         let c = try target.addSubsystem(nqn: "nqn.2026-01.io.swift:c")
         try c.addHost(Self.other)
         for s in [a, b, c] {
-            s.addListener(ListenerAddress(address: "10.0.0.1", serviceID: "4420", portID: 1))
+            try s.addListener(ListenerAddress(address: "10.0.0.1", serviceID: "4420", portID: 1))
             try s.start()
         }
         return (target, [a, b, c])

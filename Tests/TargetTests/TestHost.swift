@@ -15,11 +15,12 @@ final class TestHost {
 
     init(
         _ group: PollGroup, options: TransportOptions = TransportOptions(), slots: Int = 8,
-        bufferSize: Int = 256 * 1024, negotiated: NegotiatedQueue? = nil
+        bufferSize: Int = 256 * 1024, negotiated: NegotiatedQueue? = nil, listener: ListenerAddress? = nil
     ) throws {
         self.group = group
         queue = try InProcessQueue(
-            pollGroup: group, options: options, slotCount: slots, bufferSize: bufferSize, negotiated: negotiated)
+            pollGroup: group, options: options, slotCount: slots, bufferSize: bufferSize, negotiated: negotiated,
+            listener: listener)
     }
 
     /// The host goes away with the test: the target's queue and the
@@ -174,7 +175,7 @@ func makeTarget(
     let s = try target.addSubsystem(nqn: nqn, serialNumber: "SWIFT0001", allowAnyHost: allowAnyHost)
     if !allowAnyHost { try s.addHost(TestHost.hostNQN) }
     for d in devices { try s.addNamespace(device: d) }
-    s.addListener(ListenerAddress(address: "10.0.0.1"))
+    try s.addListener(ListenerAddress(address: "10.0.0.1"))
     try s.start()
     return (target, s, target.makePollGroup())
 }

@@ -17,6 +17,7 @@ IP=$LAB_RDMA_IP
 MEM_NQN=nqn.2026-11.io.nvmf-target:e2e-mem
 AIO_NQN=nqn.2026-11.io.nvmf-target:e2e-aio
 HIDDEN_NQN=nqn.2026-11.io.nvmf-target:e2e-hidden
+PORT_NQN=nqn.2026-11.io.nvmf-target:e2e-port4421
 HOSTNQN=$(cat /etc/nvme/hostnqn)
 OTHER_HOST=nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000bad
 truncate -s 256M /var/tmp/aio.img     # on the guest's ext4 root (tmpfs has no O_DIRECT)
@@ -39,7 +40,9 @@ cat >/tmp/e2e.json <<JSON
   {"method":"nvmf_create_subsystem","params":{"nqn":"$HIDDEN_NQN","allow_any_host":false}},
   {"method":"nvmf_subsystem_add_host","params":{"nqn":"$HIDDEN_NQN","host":"$OTHER_HOST"}},
   {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$HIDDEN_NQN","namespace":{"bdev_name":"Null0"}}},
-  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$HIDDEN_NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$IP","trsvcid":"4420"}}}]}]}
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$HIDDEN_NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$IP","trsvcid":"4420"}}},
+  {"method":"nvmf_create_subsystem","params":{"nqn":"$PORT_NQN","allow_any_host":true}},
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$PORT_NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$IP","trsvcid":"4421"}}}]}]}
 JSON
 
 "$BIN" --config /tmp/e2e.json --mode "${NVMF_TGT_MODE:-adaptive}" >/tmp/tgt.log 2>&1 &
@@ -47,16 +50,18 @@ TPID=$!
 cleanup() { nvme disconnect-all >/dev/null 2>&1 || true; kill -INT $TPID 2>/dev/null || true; }
 trap cleanup EXIT
 wait_cm_listen "$IP" 30 4420 || fail "nvmf-tgt never listened"
-ok "nvmf-tgt listening on $IP:4420"
+wait_cm_listen "$IP" 10 4421 || fail "nvmf-tgt never listened on 4421"
+ok "nvmf-tgt listening on $IP:4420 and :4421"
 
 # --- discovery: exactly the two subsystems this host may reach
 disc=$(nvme discover -t rdma -a "$IP" -s 4420) || fail "nvme discover failed"
 echo "$disc" | grep -E "subnqn|trtype|traddr|trsvcid" | head -20
 nsubs=$(echo "$disc" | grep -c "subtype: nvme subsystem" || true)
-[ "$nsubs" = 2 ] || fail "discovery lists $nsubs NVM subsystems, expected 2"
+[ "$nsubs" = 3 ] || fail "discovery lists $nsubs NVM subsystems, expected 3"
 echo "$disc" | grep -q "$MEM_NQN" && echo "$disc" | grep -q "$AIO_NQN" || fail "discovery misses a reachable subsystem"
+echo "$disc" | grep -B1 "$PORT_NQN" | grep -qE "trsvcid: +4421" || fail "discovery misses $PORT_NQN at port 4421"
 echo "$disc" | grep -q "$HIDDEN_NQN" && fail "discovery shows a subsystem this host may not reach"
-ok "nvme discover lists exactly the 2 reachable subsystems"
+ok "nvme discover lists exactly the 3 reachable subsystems"
 
 # --- bad connects
 nvme connect -t rdma -a "$IP" -s 4420 -n nqn.2026-11.io.nvmf-target:nope 2>/dev/null && fail "connect to an unknown NQN succeeded"
@@ -65,6 +70,11 @@ ok "connect to an unknown NQN refused (Invalid Parameters, subsysnqn)"
 nvme connect -t rdma -a "$IP" -s 4420 -n "$HIDDEN_NQN" 2>/dev/null && fail "connect from a host not allowed succeeded"
 dmesg | tail -5 | grep -qi "invalid host\|not allowed\|host" || fail "host not allowed: no Invalid Host in dmesg"
 ok "connect from a host not allowed refused (Invalid Host)"
+nvme connect -t rdma -a "$IP" -s 4420 -n "$PORT_NQN" 2>/dev/null && fail "connect to $PORT_NQN through 4420, not its listener, succeeded"
+grep -q "has no listener at $IP port 4420" /tmp/tgt.log || fail "no listener refusal in the target log"
+nvme connect -t rdma -a "$IP" -s 4421 -n "$PORT_NQN" >/dev/null || fail "connect to $PORT_NQN through its own listener (4421) failed"
+nvme disconnect -n "$PORT_NQN" >/dev/null || fail "disconnect $PORT_NQN"
+ok "a subsystem is reachable only through its own listener (4420 refused, 4421 connected)"
 
 # --- connect with default options, inspect
 MEM_DEV=$(nvme_host_connect "$IP" 4420 "$MEM_NQN") || fail "connect $MEM_NQN"

@@ -83,7 +83,7 @@ final class CapsuleHarness {
             try subsystem.addNamespace(device: NullBlockDevice(name: "null0", blockCount: 1 << 20, blockSize: 4096))
             try subsystem.addNamespace(
                 device: MemoryBlockDevice(name: "mem1", blockCount: 64, blockSize: 4096), readOnly: true)
-            subsystem.addListener(ListenerAddress(address: "10.0.0.1"))
+            try subsystem.addListener(ListenerAddress(address: "10.0.0.1"))
             try subsystem.start()
         } catch {
             fatalError("target setup: \(error)")
