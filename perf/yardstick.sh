@@ -8,7 +8,7 @@
 #
 # Knobs (environment, handed to the guest): YARDSTICK_RUNTIME (s per fio job,
 # default 10), NVMF_TGT_MODE (poll|interrupt|adaptive), NVMF_TGT_ARGS (extra
-# nvmf-tgt arguments, e.g. "--cores 2"), NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
+# nvmf-tgt arguments, e.g. "--cores 2"), NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
 # Results: perf/results/DATE-yardstick.{json,md}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ for t in "${TARGETS[@]}"; do
 done
 # lab/run passes no environment into the guest: the knobs travel as NAME=VALUE arguments.
 KNOBS=()
-for k in YARDSTICK_RUNTIME NVMF_TGT_MODE NVMF_TGT_ARGS NVMF_AIO_SUBMIT_BATCH NVMF_POLL_WINDOW_US NVMF_POLL_IDLE NVMF_POLL_PIN YARDSTICK_JOBS; do
+for k in YARDSTICK_RUNTIME NVMF_TGT_MODE NVMF_TGT_ARGS NVMF_POLL_WINDOW_US NVMF_POLL_IDLE NVMF_POLL_PIN YARDSTICK_JOBS; do
   [ -n "${!k:-}" ] && KNOBS+=("$k=${!k}")
 done
 LOG=$(mktemp)

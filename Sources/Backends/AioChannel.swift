@@ -60,14 +60,9 @@ public final class AioChannel: BlockDeviceChannel {
     /// Most iocbs handed to one `io_submit`. The kernel plugs the block
     /// queue for the whole call, so a long batch keeps the device idle until
     /// its last iocb is built; a few at a time overlaps submission with
-    /// device work (see perf/backends/RESULTS.md). Read from the
-    /// `NVMF_AIO_SUBMIT_BATCH` environment variable at channel creation.
-    public var submitBatchLimit: Int = AioChannel.defaultSubmitBatchLimit
-
-    static let defaultSubmitBatchLimit: Int = {
-        if let text = getenv("NVMF_AIO_SUBMIT_BATCH"), let n = Int(String(cString: text)), n > 0 { return n }
-        return 4
-    }()
+    /// device work (see perf/backends/RESULTS.md, where 4 was chosen; the
+    /// `NVMF_AIO_SUBMIT_BATCH` environment knob of those measurements is gone).
+    public var submitBatchLimit: Int = 4
 
     public let notificationFD: Int32
     /// Mutable counters of the hot path skip Swift's dynamic exclusivity

@@ -78,40 +78,14 @@ final class RdmaPollGroup {
     static let tickInterval: UInt64 = 5
     /// How long a group with no connection sleeps (a message wakes it at once).
     static let idleSleepMilliseconds: Int32 = 1000
-    /// Adaptive mode: poll this long after the last work before sleeping.
-    /// Longer than the gaps of a steady stream under Soft-RoCE, so it never
-    /// pays a wake-up: a QD1 round trip is ~300 µs under TCG, but a 4k write
-    /// waits for its RDMA READ, which rxe answers from a tasklet, and gaps of
-    /// more than 500 µs are common. Measured (perf/RESULTS.md): 50 µs lost QD1
-    /// (0.77× the kernel); 500 µs reached poll mode at QD1 and QD32 but only
-    /// 0.85 of it on 4k randwrite QD32; 2 ms matched or beat poll mode on all
-    /// three in one boot. Idle CPU is unaffected (a group with no connection
-    /// sleeps). `NVMF_POLL_WINDOW_US` overrides it (measurements).
-    static let adaptiveWindowNanoseconds: UInt64 = {
-        if let text = getenv("NVMF_POLL_WINDOW_US"), let us = UInt64(String(cString: text)) {
-            return us &* 1000
-        }
-        return 2_000_000
-    }()
-
+    /// Adaptive mode: poll this long after the last work before sleeping
+    /// (`RdmaTransportOptions.adaptivePollWindowMicroseconds`, where the
+    /// measurements behind its default are). Longer than the gaps of a
+    /// steady stream under Soft-RoCE, so it never pays a wake-up; idle CPU
+    /// is unaffected (a group with no connection sleeps).
+    let adaptiveWindowNanoseconds: UInt64
     /// What a polling loop does after a pass that found nothing.
-    enum IdleAction: Equatable {
-        /// Poll again at once.
-        case spin
-        /// `sched_yield()`: rxe's softirq/kworker threads and the host's fio may run.
-        case yield
-        /// Sleep this many microseconds (nanosleep).
-        case pause(Int)
-    }
-
-    /// `NVMF_POLL_IDLE`: spin | yield | microseconds (measurements).
-    static let idleAction: IdleAction = {
-        guard let text = getenv("NVMF_POLL_IDLE") else { return .spin }
-        switch String(cString: text) {
-        case "yield": return .yield
-        case let s: return Int(s).map { .pause($0) } ?? .spin
-        }
-    }()
+    let idleAction: PollIdleAction
 
     init(
         index: Int, target: NVMfTarget, options: RdmaTransportOptions, mode: PollMode, logger: Logger,
@@ -123,6 +97,8 @@ final class RdmaPollGroup {
         self.mode = mode
         self.logger = logger
         self.manager = manager
+        adaptiveWindowNanoseconds = UInt64(max(options.adaptivePollWindowMicroseconds, 0)) &* 1000
+        idleAction = options.pollIdle
         connectionTable = .allocate(capacity: Self.maxConnections)
         connectionTable.initialize(repeating: nil, count: Self.maxConnections)
         sendFlushList = .allocate(capacity: Self.maxConnections)
@@ -182,7 +158,7 @@ final class RdmaPollGroup {
             for poller in pollers { flushReceives(poller) }
             flushSends()
             if work > 0 { continue }
-            if mode == .poll || (mode == .adaptive && now &- lastWork <= Self.adaptiveWindowNanoseconds) {
+            if mode == .poll || (mode == .adaptive && now &- lastWork <= adaptiveWindowNanoseconds) {
                 idle()
                 continue
             }
@@ -197,20 +173,20 @@ final class RdmaPollGroup {
         shutdownResources()
     }
 
-    /// `NVMF_POLL_PIN=N`: group i runs on CPU (N + i) mod CPUs (measurements).
+    /// `pinFirstCPU` N: group i runs on CPU (N + i) mod CPUs (measurements).
     private func pinIfAsked() {
-        guard let text = getenv("NVMF_POLL_PIN"), let first = Int(String(cString: text)) else { return }
+        guard let first = options.pinFirstCPU else { return }
         let cpus = max(Int(cshims_available_cpus()), 1)
         let cpu = (first + index) % cpus
         let rc = cshims_pin_thread_to_cpu(Int32(cpu))
         logger.info("poll group pinned", metadata: ["group": "\(index)", "cpu": "\(cpu)", "rc": "\(rc)"])
     }
 
-    /// `NVMF_POLL_SCHED=idle`: the group's thread runs SCHED_IDLE, so fio,
+    /// `schedulingIdle`: the group's thread runs SCHED_IDLE, so fio,
     /// ksoftirqd or a kworker waking on its CPU preempts the spinning loop at
     /// once instead of waiting for a time slice (measurements).
     private func scheduleIfAsked() {
-        guard let text = getenv("NVMF_POLL_SCHED"), String(cString: text) == "idle" else { return }
+        guard options.schedulingIdle else { return }
         let rc = cshims_set_thread_sched_idle()
         logger.info("poll group runs SCHED_IDLE", metadata: ["group": "\(index)", "rc": "\(rc)"])
     }
@@ -218,7 +194,7 @@ final class RdmaPollGroup {
     /// After a pass that found nothing, in a polling phase.
     @inline(__always)
     func idle() {
-        switch Self.idleAction {
+        switch idleAction {
         case .spin: return
         case .yield: sched_yield()
         case .pause(let us):

@@ -36,6 +36,20 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     /// min_kato: shortest keep-alive timeout (ms) a controller runs with (`TransportOptions`).
     public var minKeepAliveTimeoutMS: UInt32 = 0
 
+    // Poll-loop tuning (ours, not SPDK's; daemon flags of the same names).
+    // They were environment variables read into statics until 2026-12-02.
+
+    /// `--poll-window-us`: adaptive mode polls this long (µs) after the last
+    /// work before sleeping. 2 ms matched or beat poll mode on every job in
+    /// one boot under Soft-RoCE (perf/RESULTS.md); 50 µs lost QD1.
+    public var adaptivePollWindowMicroseconds: Int = 2000
+    /// `--poll-idle`: what a polling loop does after a pass that found nothing.
+    public var pollIdle: PollIdleAction = .spin
+    /// `--pin-first-cpu`: poll group i runs on CPU (N + i) mod CPUs; nil leaves placement to the scheduler.
+    public var pinFirstCPU: Int? = nil
+    /// `--sched-idle`: poll-group threads run SCHED_IDLE, so any other thread on their CPU preempts them.
+    public var schedulingIdle: Bool = false
+
     public init() {}
 
     /// Why a set of options cannot work; nil when it can.
@@ -44,6 +58,13 @@ public struct RdmaTransportOptions: Sendable, Hashable {
     /// startup instead of at the first connection.
     public func validationError(pollGroupCount: Int) -> String? {
         if pollGroupCount < 1 { return "at least one poll group is needed" }
+        if adaptivePollWindowMicroseconds < 0 || adaptivePollWindowMicroseconds > 10_000_000 {
+            return "poll window must be in 0...10000000 µs"
+        }
+        if case .pause(let us) = pollIdle, us < 1 || us > 1_000_000 {
+            return "poll idle pause must be in 1...1000000 µs"
+        }
+        if let cpu = pinFirstCPU, cpu < 0 { return "pin-first-cpu must be 0 or more" }
         if maxQueueDepth < 2 || maxQueueDepth > 65535 { return "max_queue_depth must be in 2...65535" }
         if maxAdminQueueDepth < 2 || maxAdminQueueDepth > 4096 {
             return "max_aq_depth must be in 2...4096"
@@ -98,6 +119,35 @@ public enum PollMode: String, Sendable {
     /// `interrupt`. The daemon's default: on the 2-vCPU lab guest it matches
     /// poll mode and beats the kernel target at under 1 % idle CPU.
     case adaptive
+}
+
+/// What a polling loop does after a pass that found nothing.
+public enum PollIdleAction: Sendable, Hashable, CustomStringConvertible {
+    /// Poll again at once.
+    case spin
+    /// `sched_yield()`: rxe's softirq/kworker threads and the host's fio may run.
+    case yield
+    /// Sleep this many microseconds (nanosleep).
+    case pause(Int)
+
+    /// "spin", "yield" or a number of microseconds.
+    public init?(_ text: String) {
+        switch text {
+        case "spin": self = .spin
+        case "yield": self = .yield
+        default:
+            guard let us = Int(text) else { return nil }
+            self = .pause(us)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .spin: return "spin"
+        case .yield: return "yield"
+        case .pause(let us): return "\(us)"
+        }
+    }
 }
 
 /// Errors of the transport's control path.

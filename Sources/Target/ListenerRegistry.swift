@@ -18,7 +18,8 @@ extension NVMfTarget {
     ///   before it stay (the caller stops or keeps the transport).
     public func attach(_ transport: any Transport) throws(TargetError) {
         let addresses = lock.withLock { () -> [ListenerAddress] in
-            transports.append(transport)
+            attachedTransports.removeAll { $0.transport == nil }
+            attachedTransports.append(WeakTransport(transport: transport))
             return listeners.filter { $0.transportType == transport.transportType }
         }
         for a in addresses { try listen(transport, a) }

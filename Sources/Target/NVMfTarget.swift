@@ -19,8 +19,11 @@ public final class NVMfTarget: @unchecked Sendable {
     var subsystemOrder: [String] = []
     /// Addresses some transport listens on (`ListenerRegistry.swift`).
     var listeners: [ListenerAddress] = []
-    /// Transports attached with `attach`.
-    var transports: [any Transport] = []
+    /// Transports attached with `attach`. Weak: a transport holds its
+    /// target, and the daemon or test that made it decides when it goes (a
+    /// strong reference here kept every transport's CM event channel alive).
+    var attachedTransports: [WeakTransport] = []
+    var transports: [any Transport] { attachedTransports.compactMap(\.transport) }
     /// GENCTR of the discovery log: bumped whenever any host's view may change.
     var discoveryGeneration: UInt64 = 1
     /// Controllers of the discovery subsystem.
@@ -215,6 +218,10 @@ public final class NVMfTarget: @unchecked Sendable {
 
 struct WeakPollGroup {
     weak var group: PollGroup?
+}
+
+struct WeakTransport {
+    weak var transport: (any Transport)?
 }
 
 /// Transport calls collected under the lock and made after releasing it,

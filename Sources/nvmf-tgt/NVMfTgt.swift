@@ -40,8 +40,23 @@ struct NVMfTgt: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Adaptive mode: microseconds to keep polling after the last work before sleeping.")
+    var pollWindowUs: Int = RdmaTransportOptions().adaptivePollWindowMicroseconds
+
+    @Option(help: "After an empty poll: spin, yield, or a number of microseconds to sleep.")
+    var pollIdle: String = "spin"
+
+    @Option(help: "Pin poll group i to CPU (N + i) mod CPUs.")
+    var pinFirstCpu: Int?
+
+    @Flag(help: "Run the poll-group threads SCHED_IDLE.")
+    var schedIdle = false
+
     func validate() throws {
         guard (1...64).contains(cores) else { throw ValidationError("--cores must be 1...64, not \(cores)") }
+        guard PollIdleAction(pollIdle) != nil else {
+            throw ValidationError("--poll-idle must be spin, yield or a number of microseconds, not \(pollIdle)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
@@ -87,8 +102,13 @@ struct NVMfTgt: ParsableCommand {
 
         let transport: RdmaTransport
         do {
+            var options = RdmaTransportOptions(applied.transport)
+            options.adaptivePollWindowMicroseconds = pollWindowUs
+            options.pollIdle = PollIdleAction(pollIdle) ?? .spin
+            options.pinFirstCPU = pinFirstCpu
+            options.schedulingIdle = schedIdle
             transport = try RdmaTransport(
-                target: target, options: RdmaTransportOptions(applied.transport), pollGroupCount: cores, mode: mode,
+                target: target, options: options, pollGroupCount: cores, mode: mode,
                 logger: Logger(label: "nvmf.rdma"))
             // The target's listener registry (filled by the config) tells the transport where to listen.
             try target.attach(transport)

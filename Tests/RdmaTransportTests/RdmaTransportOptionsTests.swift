@@ -42,4 +42,21 @@ import Testing
         o.ioUnitSize = 200_000
         #expect(o.dataBufferSize == 200_704)
     }
+
+    @Test func pollLoopKnobsAreNamedOptionsWithCheckedValues() {
+        #expect(PollIdleAction("spin") == .spin)
+        #expect(PollIdleAction("yield") == .yield)
+        #expect(PollIdleAction("10") == .pause(10))
+        #expect(PollIdleAction("fast") == nil)
+        var o = RdmaTransportOptions()
+        #expect(o.adaptivePollWindowMicroseconds == 2000 && o.pollIdle == .spin && o.pinFirstCPU == nil)
+        o.pollIdle = .pause(0)
+        #expect(o.validationError(pollGroupCount: 1)?.contains("pause") == true)
+        o = RdmaTransportOptions()
+        o.adaptivePollWindowMicroseconds = -1
+        #expect(o.validationError(pollGroupCount: 1)?.contains("poll window") == true)
+        o = RdmaTransportOptions()
+        o.pinFirstCPU = -2
+        #expect(o.validationError(pollGroupCount: 1) != nil)
+    }
 }

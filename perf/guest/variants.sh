@@ -76,6 +76,11 @@ run_variant() { # SPEC ROUND
       WQMASK=*) wqmask="${p#WQMASK=}" ;;
       BIN=*) bin="${p#BIN=}" ;;
       CORES=*) args+=(--cores "${p#CORES=}") ;;
+      # The poll-loop knobs are daemon flags (environment variables before 2026-12-02).
+      NVMF_POLL_WINDOW_US=*) args+=(--poll-window-us "${p#*=}") ;;
+      NVMF_POLL_IDLE=*) args+=(--poll-idle "${p#*=}") ;;
+      NVMF_POLL_PIN=*) args+=(--pin-first-cpu "${p#*=}") ;;
+      NVMF_POLL_SCHED=idle) args+=(--sched-idle) ;;
       ?*) args+=("$p") ;;
     esac
   done

@@ -3,7 +3,7 @@
 # RAM block device (brd) with each target in turn and runs the same fio suite
 # through the same kernel initiator.
 #   perf/guest/yardstick.sh [NAME=VALUE...] [kernel] [nvmf-tgt]     (default: kernel)
-# NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_AIO_SUBMIT_BATCH, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
+# NAME=VALUE knobs: YARDSTICK_RUNTIME, NVMF_TGT_MODE, NVMF_TGT_ARGS, NVMF_POLL_WINDOW_US, NVMF_POLL_IDLE, NVMF_POLL_PIN, YARDSTICK_JOBS.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../lib/guest-tools.sh"
@@ -12,7 +12,7 @@ OUT="${LAB_OUT:?run me through lab/run}/fio"
 TARGETS=()
 for a in "$@"; do
   case "$a" in
-    YARDSTICK_RUNTIME=* | NVMF_TGT_MODE=* | NVMF_TGT_ARGS=* | NVMF_AIO_SUBMIT_BATCH=* | NVMF_POLL_WINDOW_US=* | NVMF_POLL_IDLE=* | NVMF_POLL_PIN=* | YARDSTICK_JOBS=*) export "${a?}" ;;
+    YARDSTICK_RUNTIME=* | NVMF_TGT_MODE=* | NVMF_TGT_ARGS=* |=* | NVMF_POLL_WINDOW_US=* | NVMF_POLL_IDLE=* | NVMF_POLL_PIN=* | YARDSTICK_JOBS=*) export "${a?}" ;;
     *) TARGETS+=("$a") ;;
   esac
 done

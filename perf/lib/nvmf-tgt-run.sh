@@ -7,7 +7,14 @@
 # takes seconds of CPU under TCG). Fails if it never listens on ADDR:4420.
 nvmf_tgt_start() {
   local log="$1" addr="$2"; shift 2
-  "$@" >"$log" 2>&1 &
+  # The poll-loop knobs of the measurements are daemon flags now (they were
+  # environment variables read by the target until 2026-12-02).
+  local knobs=()
+  [ -n "${NVMF_POLL_WINDOW_US:-}" ] && knobs+=(--poll-window-us "$NVMF_POLL_WINDOW_US")
+  [ -n "${NVMF_POLL_IDLE:-}" ] && knobs+=(--poll-idle "$NVMF_POLL_IDLE")
+  [ -n "${NVMF_POLL_PIN:-}" ] && knobs+=(--pin-first-cpu "$NVMF_POLL_PIN")
+  [ "${NVMF_POLL_SCHED:-}" = idle ] && knobs+=(--sched-idle)
+  "$@" "${knobs[@]}" >"$log" 2>&1 &
   TPID=$!
   wait_cm_listen "$addr" 30 4420 || { echo "nvmf-tgt never listened"; cat "$log"; return 1; }
   for _ in $(seq 600); do grep -q "nvmf-tgt running" "$log" && return 0; sleep 0.05; done
