@@ -47,6 +47,12 @@ let package = Package(
             ]),
         // SPDK-format JSON configuration: parse, validate, apply to a Target.
         .target(
+            name: "NVMfRPC",
+            dependencies: [
+                "Target", "Backends", "NVMfConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
             name: "NVMfConfig",
             dependencies: [
                 "Target", "Backends", "NVMe",
@@ -89,6 +95,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
         .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
         .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
+        .testTarget(name: "NVMfRPCTests", dependencies: ["NVMfRPC", "NVMfConfig"]),
         .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
     ],
     swiftLanguageModes: [.v5]
