@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "nvmf-tgt",
             dependencies: [
-                "Target", "RdmaTransport", "Backends", "NVMe", "NVMfConfig", "CShims",
+                "Target", "RdmaTransport", "Backends", "NVMe", "NVMfConfig", "NVMfRPC", "CShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CShims"]),
         .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
         .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
-        .testTarget(name: "NVMfRPCTests", dependencies: ["NVMfRPC", "NVMfConfig"]),
+        .testTarget(name: "NVMfRPCTests", dependencies: ["NVMfRPC", "NVMfConfig", "Target", "Backends"]),
         .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
     ],
     swiftLanguageModes: [.v5]

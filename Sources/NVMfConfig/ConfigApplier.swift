@@ -10,8 +10,21 @@ public struct AppliedConfiguration {
     public var devices: [String: any BlockDevice] = [:]
     /// The transport's settings (SPDK's defaults if the file had none).
     public var transport = TransportConfig()
-    /// Distinct listen addresses over all subsystems, in file order.
+    /// Distinct listen addresses over all subsystems, in file order (a
+    /// listener's PORTID is its position here, plus one).
     public var listeners: [ListenerConfig] = []
+    /// `nvmf_create_transport` was applied.
+    public var transportCreated = false
+
+    public init() {}
+}
+
+/// What one applied call made, for an RPC's result.
+public enum ConfigOutcome: Equatable {
+    case device(name: String)
+    case subsystem(nqn: String)
+    case namespace(nsid: UInt32)
+    case done
 }
 
 extension ConfigFile {
@@ -22,11 +35,10 @@ extension ConfigFile {
     /// are closed and the error names the call.
     public func apply(to target: NVMfTarget, logger: Logger) throws(ConfigError) -> AppliedConfiguration {
         var out = AppliedConfiguration()
-        var sawTransport = false
         var created: [Subsystem] = []
         do throws(ConfigError) {
             for entry in entries {
-                try apply(entry, to: target, into: &out, subsystems: &created, sawTransport: &sawTransport)
+                _ = try out.apply(entry.call, path: entry.path, to: target, created: &created)
             }
             for s in created {
                 do { try s.start() } catch { throw ConfigError(path: s.nqn, message: "cannot start: \(error)") }
@@ -45,11 +57,21 @@ extension ConfigFile {
         return out
     }
 
-    private func apply(
-        _ entry: Entry, to target: NVMfTarget, into out: inout AppliedConfiguration, subsystems: inout [Subsystem],
-        sawTransport: inout Bool
-    ) throws(ConfigError) {
-        func fail(_ message: String) -> ConfigError { ConfigError(path: entry.path, message: message) }
+}
+
+extension AppliedConfiguration {
+    /// Applies one call: the startup file's calls one by one, and the RPC
+    /// server's creating methods. Subsystems it creates are appended to
+    /// `created` (inactive: the caller starts them).
+    ///
+    /// - Throws: a `ConfigError` at `path` naming what is wrong; nothing of
+    ///   the call is left behind.
+    public mutating func apply(
+        _ call: ConfigCall, path: String, to target: NVMfTarget, created subsystems: inout [Subsystem]
+    ) throws(ConfigError) -> ConfigOutcome {
+        var out = self
+        defer { self = out }
+        func fail(_ message: String) -> ConfigError { ConfigError(path: path, message: message) }
         func subsystem(_ nqn: String) throws(ConfigError) -> Subsystem {
             guard let s = target.subsystem(nqn: nqn) else { throw fail("no subsystem \"\(nqn)\" (create it first)") }
             return s
@@ -60,27 +82,31 @@ extension ConfigFile {
             do { device = try make() } catch { throw fail(error.description) }
             do { try target.registerDevice(device) } catch {
                 device.close()
-                throw fail(Self.describe(error))
+                throw fail(ConfigFile.describe(error))
             }
             out.devices[name] = device
         }
-        switch entry.call {
+        let describe = ConfigFile.describe
+        switch call {
         case .bdevMallocCreate(let name, let blocks, let blockSize, let uuid):
             try newDevice(name) { () throws(BlockDeviceError) in
                 try MemoryBlockDevice(name: name, blockCount: blocks, blockSize: blockSize, uuid: uuid)
             }
+            return .device(name: name)
         case .bdevNullCreate(let name, let blocks, let blockSize, let uuid):
             try newDevice(name) { () throws(BlockDeviceError) in
                 try NullBlockDevice(name: name, blockCount: blocks, blockSize: blockSize, uuid: uuid)
             }
+            return .device(name: name)
         case .bdevAioCreate(let name, let filename, let blockSize, let readOnly, let uuid):
             try newDevice(name) { () throws(BlockDeviceError) in
                 try AioBlockDevice(path: filename, name: name, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
             }
+            return .device(name: name)
         case .nvmfCreateTransport(let t):
-            guard !sawTransport else { throw fail("the RDMA transport is already created") }
+            guard !out.transportCreated else { throw fail("the RDMA transport is already created") }
             guard subsystems.isEmpty else { throw fail("create the transport before any subsystem") }
-            sawTransport = true
+            out.transportCreated = true
             out.transport = t
         case .nvmfCreateSubsystem(let c):
             do {
@@ -89,8 +115,9 @@ extension ConfigFile {
                     maxNamespaces: c.maxNamespaces,
                     controllerIDRange: UInt16(c.minControllerID)...UInt16(c.maxControllerID))
                 subsystems.append(s)
+                return .subsystem(nqn: s.nqn)
             } catch {
-                throw fail(Self.describe(error))
+                throw fail(describe(error))
             }
         case .nvmfSubsystemAddListener(let nqn, let l):
             let s = try subsystem(nqn)
@@ -102,26 +129,31 @@ extension ConfigFile {
             else { throw fail("more than 65534 distinct listen addresses") }
             let address = ListenerAddress(
                 addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID, portID: portID)
-            do { try s.addListener(address) } catch { throw fail(Self.describe(error)) }
+            do { try s.addListener(address) } catch { throw fail(describe(error)) }
             if !out.listeners.contains(l) { out.listeners.append(l) }
         case .nvmfSubsystemAddNamespace(let nqn, let n):
             let s = try subsystem(nqn)
             guard let device = target.device(named: n.bdevName) else { throw fail("no bdev named \"\(n.bdevName)\"") }
             do {
-                try s.addNamespace(
+                let ns = try s.addNamespace(
                     device: device, namespaceID: n.namespaceID, uuid: n.uuid, nguid: n.nguid, eui64: n.eui64,
                     readOnly: device.isReadOnly)
+                return .namespace(nsid: ns.namespaceID)
             } catch {
-                throw fail(Self.describe(error))
+                throw fail(describe(error))
             }
         case .nvmfSubsystemAddHost(let nqn, let host):
             let s = try subsystem(nqn)
-            do { try s.addHost(host) } catch { throw fail(Self.describe(error)) }
+            do { try s.addHost(host) } catch { throw fail(describe(error)) }
         }
+        return .done
     }
+}
+
+extension ConfigFile {
 
     /// Control-path errors in words a person fixing the file can act on.
-    static func describe(_ e: TargetError) -> String {
+    public static func describe(_ e: TargetError) -> String {
         switch e {
         case .invalidNQN(let n): return "invalid NQN \"\(n)\" (nqn.YYYY-MM.reverse.domain:name, at most 223 bytes)"
         case .duplicateSubsystem(let n): return "subsystem \"\(n)\" already exists"

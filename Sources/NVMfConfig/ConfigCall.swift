@@ -67,7 +67,11 @@ public enum ConfigCall: Equatable, Sendable {
             let listener = try ListenerConfig(&a)
             try a.finish()
             try p.ignoreIfDefault("secure_channel", default: .bool(false))
-            _ = try p.string("ana_state")
+            if let state = try p.string("ana_state"), state != "optimized" {
+                throw ConfigError(
+                    path: "\(p.path).ana_state",
+                    message: "ANA is not supported yet (only \"optimized\", every listener's state, is accepted)")
+            }
             call = .nvmfSubsystemAddListener(nqn: nqn, listener: listener)
         case "nvmf_subsystem_add_ns":
             let nqn = try p.requiredString("nqn")

@@ -19,8 +19,15 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// Compact UTF-8 JSON text.
+    public var encoded: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { Array($0) } ?? Array("null".utf8)
+    }
+
     /// A short name of the value's kind, for error messages.
-    var kind: String {
+    public var kind: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"

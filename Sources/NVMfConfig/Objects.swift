@@ -12,7 +12,7 @@ public struct SubsystemConfig: Equatable, Sendable {
 
     public init(nqn: String) { self.nqn = nqn }
 
-    init(_ p: inout Params) throws(ConfigError) {
+    public init(_ p: inout Params) throws(ConfigError) {
         nqn = try p.requiredString("nqn")
         _ = try p.string("tgt_name")
         if let s = try p.string("serial_number") {
@@ -57,7 +57,7 @@ public struct ListenerConfig: Equatable, Sendable {
     /// The port number of `serviceID`.
     public var port: UInt16 { UInt16(serviceID) ?? 4420 }
 
-    init(_ p: inout Params) throws(ConfigError) {
+    public init(_ p: inout Params) throws(ConfigError) {
         let trtype = try p.requiredString("trtype")
         guard trtype.lowercased() == "rdma" else {
             throw ConfigError(path: "\(p.path).trtype", message: "only RDMA is supported, not \"\(trtype)\"")
@@ -103,15 +103,25 @@ public struct NamespaceConfig: Equatable, Sendable {
         self.namespaceID = namespaceID
     }
 
-    init(_ p: inout Params) throws(ConfigError) {
+    public init(_ p: inout Params) throws(ConfigError) {
         bdevName = try p.requiredString("bdev_name")
         if let n = try p.integer("nsid", in: 0...0xFFFF_FFFE), n != 0 { namespaceID = UInt32(n) }
         uuid = try ConfigCall.uuidField(&p, "uuid")
         nguid = try NamespaceConfig.hexField(&p, "nguid", bytes: 16)
         eui64 = try NamespaceConfig.hexField(&p, "eui64", bytes: 8)
-        _ = try p.integer("anagrpid", in: 0...Int(UInt32.max))
+        // ANA and reservations are not implemented yet (issues 14, 15): a
+        // group other than SPDK's default (the NSID, what its save_config
+        // writes) and a PTPL file would be settings accepted and ignored.
+        if let g = try p.integer("anagrpid", in: 0...Int(UInt32.max)), g != 0, g != Int(namespaceID ?? 0) {
+            throw ConfigError(
+                path: "\(p.path).anagrpid",
+                message: "ANA groups are not supported yet (only 0 or the nsid, SPDK's default, is accepted)")
+        }
         try p.ignoreIfDefault("no_auto_visible", default: .bool(false))
-        _ = try p.string("ptpl_file")
+        if try p.string("ptpl_file") != nil {
+            throw ConfigError(
+                path: "\(p.path).ptpl_file", message: "persistent reservations are not supported yet")
+        }
     }
 
     static func hexField(_ p: inout Params, _ key: String, bytes: Int) throws(ConfigError) -> [UInt8]? {

@@ -1,11 +1,11 @@
 /// Typed access to one RPC's `params` object, with every error naming the
 /// method and field, and unknown fields refused as SPDK's JSON decoder does.
-struct Params {
-    let path: String
-    let fields: [String: JSONValue]
+public struct Params {
+    public let path: String
+    public let fields: [String: JSONValue]
     private(set) var used: Set<String> = []
 
-    init(_ value: JSONValue?, path: String) throws(ConfigError) {
+    public init(_ value: JSONValue?, path: String) throws(ConfigError) {
         self.path = path
         switch value {
         case .none, .some(.null): fields = [:]
@@ -18,7 +18,7 @@ struct Params {
         ConfigError(path: "\(path).\(key)", message: message)
     }
 
-    mutating func string(_ key: String) throws(ConfigError) -> String? {
+    public mutating func string(_ key: String) throws(ConfigError) -> String? {
         used.insert(key)
         switch fields[key] {
         case .none, .some(.null): return nil
@@ -27,13 +27,13 @@ struct Params {
         }
     }
 
-    mutating func requiredString(_ key: String) throws(ConfigError) -> String {
+    public mutating func requiredString(_ key: String) throws(ConfigError) -> String {
         guard let s = try string(key) else { throw error(key, "required") }
         guard !s.isEmpty else { throw error(key, "must not be empty") }
         return s
     }
 
-    mutating func bool(_ key: String) throws(ConfigError) -> Bool? {
+    public mutating func bool(_ key: String) throws(ConfigError) -> Bool? {
         used.insert(key)
         switch fields[key] {
         case .none, .some(.null): return nil
@@ -43,7 +43,7 @@ struct Params {
     }
 
     /// An integer in `range`; SPDK configs sometimes carry numbers as strings.
-    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+    public mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
         used.insert(key)
         let n: Double
         switch fields[key] {
@@ -62,12 +62,12 @@ struct Params {
         return i
     }
 
-    mutating func requiredInteger(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    public mutating func requiredInteger(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let n = try integer(key, in: range) else { throw error(key, "required") }
         return n
     }
 
-    mutating func object(_ key: String) throws(ConfigError) -> Params? {
+    public mutating func object(_ key: String) throws(ConfigError) -> Params? {
         used.insert(key)
         switch fields[key] {
         case .none, .some(.null): return nil
@@ -76,7 +76,7 @@ struct Params {
     }
 
     /// Fields SPDK knows that this target accepts only at their neutral value.
-    mutating func ignoreIfDefault(_ key: String, default neutral: JSONValue) throws(ConfigError) {
+    public mutating func ignoreIfDefault(_ key: String, default neutral: JSONValue) throws(ConfigError) {
         used.insert(key)
         if let v = fields[key], v != neutral, v != .null {
             throw error(key, "is not supported by this target (only \(neutral) is accepted)")
@@ -84,7 +84,7 @@ struct Params {
     }
 
     /// Refuses any field the method's decoder did not read.
-    func finish() throws(ConfigError) {
+    public func finish() throws(ConfigError) {
         if let extra = fields.keys.sorted().first(where: { !used.contains($0) }) {
             throw error(extra, "unknown or unsupported field")
         }

@@ -197,6 +197,7 @@ extension TargetQueue {
         queueDepth = connect.queueDepth
         disablesSQFlowControl = connect.disablesSQFlowControl
         isConnected = true
+        if connect.queueID == 0 { pollGroup.adminQueuesConnected += 1 } else { pollGroup.ioQueuesConnected += 1 }
         transport?.fabricsConnected()
     }
 

@@ -38,6 +38,7 @@ public final class NVMfTarget: @unchecked Sendable {
     /// Weak: a group holds its target, and a group a test drops without
     /// `shutdown()` must not keep either alive.
     var pollGroups: [WeakPollGroup] = []
+    var nextPollGroupIndex = 0
     /// Block devices by name (`DeviceRegistry.swift`).
     var devicesByName: [String: DeviceRecord] = [:]
     var deviceOrder: [String] = []
@@ -124,12 +125,14 @@ public final class NVMfTarget: @unchecked Sendable {
     ///   - maxQueues: queues (connections) the group can hold at once.
     ///   - channelQueueDepth: depth of each backend channel it opens.
     public func makePollGroup(maxQueues: Int = 1024, channelQueueDepth: Int = 4096) -> PollGroup {
-        let g = PollGroup(target: self, maxQueues: maxQueues, channelQueueDepth: channelQueueDepth)
         lock.withLock {
+            let g = PollGroup(
+                target: self, index: nextPollGroupIndex, maxQueues: maxQueues, channelQueueDepth: channelQueueDepth)
+            nextPollGroupIndex += 1
             pollGroups.removeAll { $0.group == nil }
             pollGroups.append(WeakPollGroup(group: g))
+            return g
         }
-        return g
     }
 
     /// Posts `message` to every poll group; `onComplete` runs once all of

@@ -26,9 +26,16 @@ public final class PollGroup {
     /// The thread driving the group (debug builds only; see `assertOwnerThread`).
     @exclusivity(unchecked) var ownerThread: pthread_t?
     @exclusivity(unchecked) var isShutDown = false
+    /// Index among the target's poll groups (its statistics name).
+    let index: Int
+    /// Statistics (`PollGroupStatistics`), on the group's thread only.
+    @exclusivity(unchecked) var adminQueuesConnected = 0
+    @exclusivity(unchecked) var ioQueuesConnected = 0
+    @exclusivity(unchecked) var retiredCommands: UInt64 = 0
 
-    init(target: NVMfTarget, maxQueues: Int, channelQueueDepth: Int) {
+    init(target: NVMfTarget, index: Int, maxQueues: Int, channelQueueDepth: Int) {
         self.target = target
+        self.index = index
         self.channelQueueDepth = channelQueueDepth
         queues = ContiguousArray(repeating: nil, count: max(maxQueues, 1))
         freeQueueIndexes = Array((0..<max(maxQueues, 1)).reversed())
@@ -67,7 +74,8 @@ public final class PollGroup {
     public var queueCount: Int { queues.count - freeQueueIndexes.count }
 
     func releaseQueue(_ index: Int) {
-        guard index < queues.count, queues[index] != nil else { return }
+        guard index < queues.count, let q = queues[index] else { return }
+        if q.queueID != 0 { retiredCommands &+= q.counters.commands.load(ordering: .relaxed) }
         queues[index] = nil
         freeQueueIndexes.append(index)
     }
@@ -180,6 +188,9 @@ public final class PollGroup {
         switch envelope.message {
         case .synchronize:
             envelope.barrier?.pass()
+        case .collectStatistics(let collector):
+            collector.add(statistics)
+            envelope.barrier?.pass()
         case .releaseNamespace(let index):
             if index >= 0, index < channels.count, channels[index] != nil {
                 retiringChannels.append((index, envelope.barrier))
@@ -188,6 +199,24 @@ public final class PollGroup {
                 envelope.barrier?.pass()
             }
         }
+    }
+
+    /// This group's figures (on its thread).
+    var statistics: PollGroupStatistics {
+        var s = PollGroupStatistics(
+            name: "nvmf_tgt_poll_group_\(index)", adminQueuePairs: adminQueuesConnected,
+            ioQueuePairs: ioQueuesConnected, currentAdminQueuePairs: 0, currentIOQueuePairs: 0, pendingBackendIO: 0,
+            completedIO: retiredCommands)
+        for case let q? in queues where q.isConnected && !q.isClosed {
+            if q.queueID == 0 {
+                s.currentAdminQueuePairs += 1
+            } else {
+                s.currentIOQueuePairs += 1
+                s.completedIO &+= q.counters.commands.load(ordering: .relaxed)
+            }
+        }
+        for i in openChannelIndexes { s.pendingBackendIO += channels[i]?.inFlight ?? 0 }
+        return s
     }
 
     /// Closes each retiring channel with nothing in flight and passes its barrier.

@@ -10,7 +10,7 @@ import Synchronization
 // thread's rules, and posting one captures nothing.
 
 /// Work for one poll group's thread.
-public enum PollGroupMessage: Sendable, Hashable {
+public enum PollGroupMessage: Sendable {
     /// Nothing: the barrier passes once the group has drained its mailbox,
     /// so everything posted before it has run (ordering, tests).
     case synchronize
@@ -19,6 +19,38 @@ public enum PollGroupMessage: Sendable, Hashable {
     /// and only then passes the barrier: after every group has, no thread
     /// can touch the device.
     case releaseNamespace(index: Int)
+    /// Add this group's counters to the collector (`nvmf_get_stats`): read
+    /// on the group's own thread, so they need no atomics.
+    case collectStatistics(PollGroupStatisticsCollector)
+}
+
+/// One poll group's figures, as SPDK's `nvmf_get_stats` names them.
+public struct PollGroupStatistics: Sendable, Hashable {
+    /// "nvmf_tgt_poll_group_N" (SPDK's names, so scripts that parse them work).
+    public var name: String
+    /// Admin and I/O queues that completed Connect on this group since start.
+    public var adminQueuePairs: Int
+    public var ioQueuePairs: Int
+    /// Connected queues now.
+    public var currentAdminQueuePairs: Int
+    public var currentIOQueuePairs: Int
+    /// Backend operations in flight.
+    public var pendingBackendIO: Int
+    /// Commands executed on this group's I/O queues since start.
+    public var completedIO: UInt64
+}
+
+/// Gathers `PollGroupStatistics` from every group a `collectStatistics` message reached.
+public final class PollGroupStatisticsCollector: Sendable {
+    private let lock = ControlLock()
+    nonisolated(unsafe) private var collected: [PollGroupStatistics] = []
+
+    public init() {}
+
+    func add(_ s: PollGroupStatistics) { lock.withLock { collected.append(s) } }
+
+    /// What the groups reported so far, by name.
+    public var statistics: [PollGroupStatistics] { lock.withLock { collected.sorted { $0.name < $1.name } } }
 }
 
 /// Counts poll groups down and runs `onComplete` once, on the thread of the

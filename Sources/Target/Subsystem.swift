@@ -126,12 +126,21 @@ public final class Subsystem {
         }
     }
 
-    /// Stops `hostNQN` from connecting (existing controllers stay).
+    /// Stops `hostNQN` from connecting and disconnects its controllers on
+    /// this subsystem (SPDK's `nvmf_subsystem_remove_host` does the same);
+    /// a reconnect gets Connect Invalid Host.
     public func removeHost(_ hostNQN: String) {
+        var actions = DeferredActions()
         target.lock.withLock {
             hosts.remove(hostNQN)
+            if !allowAnyHostLocked {
+                for c in controllers.values where c.hostNQN == hostNQN {
+                    c.tearDownLocked(reason: "host removed", &actions)
+                }
+            }
             target.discoveryChangedLocked()
         }
+        actions.run()
     }
 
     /// The allowed host NQNs.

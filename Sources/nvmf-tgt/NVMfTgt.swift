@@ -1,7 +1,9 @@
 import ArgumentParser
 import Backends
+import Glibc
 import Logging
 import NVMfConfig
+import NVMfRPC
 import RdmaTransport
 import Target
 
@@ -36,6 +38,11 @@ struct NVMfTgt: ParsableCommand {
 
     @Option(help: "Port (trsvcid) for the embedded default's listener.")
     var port: UInt16 = 4420
+
+    @Option(
+        name: [.customShort("r"), .customLong("rpc-socket")],
+        help: "JSON-RPC socket (SPDK's -r); a socket another process listens on is never taken over.")
+    var rpcSocket: String = RPCServer.defaultPath
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -116,10 +123,20 @@ struct NVMfTgt: ParsableCommand {
         } catch {
             throw DaemonError("nvmf-tgt: \(error)")
         }
-        logger.info("nvmf-tgt running", metadata: ["cores": "\(cores)", "mode": "\(mode.rawValue)"])
+        let methods = RPCMethods(target: target, state: applied, logger: Logger(label: "nvmf.rpc"))
+        // spdk_kill_instance: the signal reaches waitForStopSignal like one from outside.
+        methods.onKill = { sig in _ = kill(getpid(), sig) }
+        let rpc = RPCServer(path: rpcSocket, methods: methods, logger: Logger(label: "nvmf.rpc"))
+        do { try rpc.start() } catch {
+            transport.shutdown()
+            throw DaemonError("nvmf-tgt: \(error)")
+        }
+        logger.info(
+            "nvmf-tgt running", metadata: ["cores": "\(cores)", "mode": "\(mode.rawValue)", "rpc": "\(rpcSocket)"])
 
         let signal = signals.waitForStopSignal()
         logger.info("stopping: disconnecting hosts and draining queues", metadata: ["signal": "\(signal)"])
+        rpc.stop()
         transport.shutdown()
         logger.info("stopped")
     }

@@ -1,0 +1,97 @@
+import Backends
+import NVMfConfig
+import Target
+
+// save_config: the running configuration in SPDK's file format, which
+// `nvmf-tgt --config` reads back (the same names, identifiers and serials).
+
+extension RPCMethods {
+    func registerSaveConfig() {
+        register("save_config") { m, _ throws(RPCError) in m.savedConfiguration() }
+    }
+
+    /// `{"subsystems": [bdev, nvmf]}` as SPDK writes it.
+    public func savedConfiguration() -> JSONValue {
+        var bdevs: [JSONValue] = []
+        for info in target.deviceInfos {
+            let d = info.device
+            let call: (String, [String: JSONValue])
+            switch d {
+            case let aio as AioBlockDevice:
+                call = (
+                    "bdev_aio_create",
+                    [
+                        "name": .string(d.name), "filename": .string(aio.path), "block_size": .int(d.blockSize),
+                        "readonly": .bool(aio.isReadOnly), "uuid": .string("\(d.uuid)"),
+                    ]
+                )
+            case is NullBlockDevice:
+                call = (
+                    "bdev_null_create",
+                    [
+                        "name": .string(d.name), "num_blocks": .int(d.blockCount), "block_size": .int(d.blockSize),
+                        "uuid": .string("\(d.uuid)"),
+                    ]
+                )
+            default:
+                call = (
+                    "bdev_malloc_create",
+                    [
+                        "name": .string(d.name), "num_blocks": .int(d.blockCount), "block_size": .int(d.blockSize),
+                        "uuid": .string("\(d.uuid)"),
+                    ]
+                )
+            }
+            bdevs.append(.object(["method": .string(call.0), "params": .object(call.1)]))
+        }
+        var nvmf: [JSONValue] = [
+            .object([
+                "method": .string("nvmf_create_transport"), "params": .object(Self.transportParams(state.transport)),
+            ])
+        ]
+        for s in target.subsystems {
+            nvmf.append(
+                .object([
+                    "method": .string("nvmf_create_subsystem"),
+                    "params": .object([
+                        "nqn": .string(s.nqn), "serial_number": .string(s.serialNumber),
+                        "model_number": .string(s.modelNumber), "allow_any_host": .bool(s.allowAnyHost),
+                        "max_namespaces": .int(s.maxNamespaces), "min_cntlid": .int(s.controllerIDRange.lowerBound),
+                        "max_cntlid": .int(s.controllerIDRange.upperBound),
+                    ]),
+                ]))
+            for l in s.listeners {
+                nvmf.append(
+                    .object([
+                        "method": .string("nvmf_subsystem_add_listener"),
+                        "params": .object(["nqn": .string(s.nqn), "listen_address": Self.addressJSON(l)]),
+                    ]))
+            }
+            for h in s.allowedHosts {
+                nvmf.append(
+                    .object([
+                        "method": .string("nvmf_subsystem_add_host"),
+                        "params": .object(["nqn": .string(s.nqn), "host": .string(h)]),
+                    ]))
+            }
+            for n in s.namespaceInfos {
+                var ns: [String: JSONValue] = [
+                    "nsid": .int(n.namespaceID), "bdev_name": .string(n.deviceName),
+                    "nguid": .string(Self.hex(n.nguid)), "uuid": .string(Self.uuidString(n.uuid)),
+                ]
+                if n.eui64.contains(where: { $0 != 0 }) { ns["eui64"] = .string(Self.hex(n.eui64)) }
+                nvmf.append(
+                    .object([
+                        "method": .string("nvmf_subsystem_add_ns"),
+                        "params": .object(["nqn": .string(s.nqn), "namespace": .object(ns)]),
+                    ]))
+            }
+        }
+        return .object([
+            "subsystems": .array([
+                .object(["subsystem": .string("bdev"), "config": .array(bdevs)]),
+                .object(["subsystem": .string("nvmf"), "config": .array(nvmf)]),
+            ])
+        ])
+    }
+}
