@@ -2,6 +2,7 @@ import CVerbs
 import Glibc
 import Logging
 import NVMe
+import Synchronization
 import Target
 import Verbs
 
@@ -49,6 +50,8 @@ final class ConnectionManager {
     private let wake = WakeupPipe()
     private var wakeFD: Int32 { wake.readFD }
     private var stopping = false
+    /// Set when the CM thread starts: from then on only it touches device pollers.
+    let isRunning = Atomic<Bool>(false)
 
     init(options: RdmaTransportOptions, logger: Logger) throws(VerbsError) {
         self.options = options
@@ -63,23 +66,38 @@ final class ConnectionManager {
     }
 
     /// Binds and listens (caller's thread, before or after start: RDMA CM calls are thread-safe).
+    ///
+    /// Everything a first connection needs is made before `rdma_listen`,
+    /// so a host never sees a listener the target cannot yet serve: the
+    /// device's data buffers (hundreds of MiB to register) and, before the
+    /// CM thread runs, every poll group's CQ, SRQ and posted receives. Made
+    /// inside the first CONNECT_REQUEST instead, they took longer than SPDK's
+    /// initiator waits for ESTABLISHED (1 s) under TCG, so its first connect
+    /// after every start failed (2026-12-02, spdk_nvme_identify v24.01).
     func listen(_ address: SocketAddress, as listener: ListenerAddress) throws(VerbsError) -> ConnectionID {
         let id = try ConnectionID(channel: eventChannel)
         try id.bind(to: address)
-        try id.listen(backlog: Int32(clamping: options.acceptorBacklog))
-        // A listener bound to a device address knows its device: register the
-        // data buffers now, not inside the first CONNECT_REQUEST (hundreds of
-        // MiB under a 3 s host CM timeout).
         if let verbs = id.pointer.pointee.verbs {
-            _ = try deviceResources(verbs, listener: id, id: id)
+            let device = try deviceResources(verbs, listener: id, id: id)
+            if !isRunning.load(ordering: .acquiring) { try preparePollers(device) }
         }
+        try id.listen(backlog: Int32(clamping: options.acceptorBacklog))
         inboxLock.withLock { listeners.append(Listening(id: id, address: address, listener: listener)) }
         return id
+    }
+
+    /// Makes `device`'s poller for every poll group that has none. Only
+    /// before the CM thread runs (it owns `device.pollers` from then on).
+    private func preparePollers(_ device: DeviceResources) throws(VerbsError) {
+        for index in groups.indices where index < device.pollers.count && device.pollers[index] == nil {
+            device.pollers[index] = try DevicePoller(device: device, options: options)
+        }
     }
 
     // MARK: The loop
 
     func run() {
+        isRunning.store(true, ordering: .releasing)
         var fds: [pollfd] = []
         while true {
             fds.removeAll(keepingCapacity: true)

@@ -157,8 +157,31 @@ extension TargetQueue {
             return .success()
         case FeatureID.hostIdentifier:
             return .failure(.commandSequenceError)
+        case FeatureID.powerManagement:
+            // One power state (NPSS 0): PS 0 with no workload hint is what
+            // the controller already does; anything else is refused.
+            guard value == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
+            return .success()
         default:
             return .failure(NVMeStatus.invalidField.at(40))
+        }
+    }
+
+    /// Reported values of the mandatory features this target does not let
+    /// a host change (Get Features; SPDK's identify reads all four).
+    static func fixedFeatureValue(_ fid: UInt8, _ value: UInt32) -> UInt32? {
+        switch fid {
+        // AB 111b: no burst limit; weighted round robin is not offered (CAP.AMS 0), so no weights.
+        case FeatureID.arbitration: return 0x7
+        // PS 0, the only state.
+        case FeatureID.powerManagement: return 0
+        // THSEL 00b (over): 343 K, the threshold SMART's critical warning
+        // would use; under-temperature thresholds are 0 (none). The
+        // composite temperature reported is a constant 298 K.
+        case FeatureID.temperatureThreshold: return (value >> 20) & 0x3 == 0 ? 343 : 0
+        // TLER 0 (no time limit), DULBE 0.
+        case FeatureID.errorRecovery: return 0
+        default: return nil
         }
     }
 
@@ -170,12 +193,17 @@ extension TargetQueue {
             ? [FeatureID.asyncEventConfiguration, FeatureID.keepAliveTimer]
             : [
                 FeatureID.numberOfQueues, FeatureID.asyncEventConfiguration, FeatureID.keepAliveTimer,
-                FeatureID.volatileWriteCache, FeatureID.hostIdentifier,
+                FeatureID.volatileWriteCache, FeatureID.hostIdentifier, FeatureID.arbitration,
+                FeatureID.powerManagement, FeatureID.temperatureThreshold, FeatureID.errorRecovery,
             ]
         guard known.contains(fid) else { return .failure(NVMeStatus.invalidField.at(40)) }
         guard command.select <= 3 else { return .failure(NVMeStatus.invalidField.at(41)) }
-        // SEL 3: capabilities. Bit 2 changeable; the write cache cannot be switched off here.
-        if command.select == 3 { return .success(dword0: fid == FeatureID.volatileWriteCache ? 0 : 0x4) }
+        let fixed = Self.fixedFeatureValue(fid, command.value)
+        // SEL 3: capabilities. Bit 2 changeable; the write cache and the fixed features cannot be changed here.
+        if command.select == 3 {
+            return .success(dword0: fid == FeatureID.volatileWriteCache || fixed != nil ? 0 : 0x4)
+        }
+        if let fixed { return .success(dword0: fixed) }
         switch fid {
         case FeatureID.numberOfQueues:
             return .success(dword0: NumberOfQueues.result(allocated: c.options.maxIOQueues))

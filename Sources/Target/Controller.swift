@@ -144,11 +144,15 @@ final class Controller {
             }
         } else if !enable && wasEnabled {
             status = 0
-            abortEventsLocked(&actions)
         }
+        // Outstanding AERs are not completed on CC.EN 1→0 or CC.SHN (nvmet
+        // and SPDK's RDMA target do not either): the host has already
+        // reclaimed their CIDs, and SPDK's initiator reuses one at once for
+        // the very Property Set that shuts down, so an abort sent now was
+        // taken as that Property Set's failure ("Failed to write CC.SHN",
+        // every SPDK detach, 2026-12-02). They end with the admin queue.
         if ControllerRegisters.shutdownNotification(new) != 0 {
             status = (status & ~ControllerRegisters.shutdownStatusMask) | ControllerRegisters.shutdownComplete
-            abortEventsLocked(&actions)
         } else {
             status &= ~ControllerRegisters.shutdownStatusMask
         }

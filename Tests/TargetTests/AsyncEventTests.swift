@@ -57,16 +57,18 @@ import Testing
         #expect(le32(admin.getLog(LogPageID.changedNamespaceList, length: 4096).data, 0) == 1)
     }
 
-    @Test func resetAbortsOutstandingRequests() throws {
+    @Test func resetAndShutdownLeaveOutstandingRequestsToTheAdminQueue() throws {
         let (_, subsystem, group) = try makeTarget()
         let admin = try TestHost(group)
         #expect(admin.connect(subsystem: subsystem.nqn).ok)
         admin.enable()
-        let id = admin.send(SubmissionQueueEntry(opcode: AdminOpcode.asyncEventRequest), slot: 7)
+        #expect(admin.send(SubmissionQueueEntry(opcode: AdminOpcode.asyncEventRequest), slot: 7) != nil)
+        // SPDK's initiator reuses the AER's CID for the Property Set at once;
+        // a late abort would answer that Property Set.
+        #expect(admin.propertySet(PropertyOffset.configuration, 0x0046_4001).ok)  // CC.SHN = 01b
+        #expect(admin.drain().isEmpty, "no AER completion on shutdown")
         #expect(admin.propertySet(PropertyOffset.configuration, 0x0046_0000).ok)  // CC.EN = 0
-        let aborted = admin.drain()
-        #expect(aborted.count == 1 && aborted.first?.entry.commandID == id)
-        #expect(aborted.first?.status == .abortedSQDeletion)
+        #expect(admin.drain().isEmpty, "nor on reset")
         #expect(admin.propertyGet(PropertyOffset.status).entry.dword0 & 1 == 0)
     }
 }

@@ -302,6 +302,29 @@ struct SplitMix {
 /// Issue 12, defect 8: settings the target cannot honour are refused, and
 /// what Identify claims is true of the device.
 @Suite struct HonestSettingsTests {
+    /// Arbitration, Power Management, Temperature Threshold and Error
+    /// Recovery are mandatory and SPDK's identify reads them: they answer
+    /// with what the controller does, and only a no-op change is accepted.
+    @Test func mandatoryFeaturesReportWhatTheControllerDoes() throws {
+        let (_, s, group) = try makeTarget()
+        let admin = try TestHost(group)
+        #expect(admin.connect(subsystem: s.nqn).ok)
+        admin.enable()
+        func get(_ fid: UInt8, _ cdw11: UInt32 = 0) -> TestHost.Reply {
+            admin.run(FeaturesCommand.get(featureID: fid, cdw11: cdw11, dataLength: 0).entry)
+        }
+        #expect(get(FeatureID.arbitration).entry.dword0 == 0x7)
+        #expect(get(FeatureID.powerManagement).ok && get(FeatureID.powerManagement).entry.dword0 == 0)
+        #expect(get(FeatureID.temperatureThreshold).entry.dword0 == 343)
+        #expect(get(FeatureID.temperatureThreshold, 1 << 20).entry.dword0 == 0, "no under-temperature threshold")
+        #expect(get(FeatureID.errorRecovery).ok && get(FeatureID.errorRecovery).entry.dword0 == 0)
+        #expect(admin.setFeature(FeatureID.powerManagement, 0).ok, "PS 0 is the state it is in")
+        #expect(admin.setFeature(FeatureID.powerManagement, 1).status == .invalidField)
+        #expect(admin.setFeature(FeatureID.arbitration, 0x3).status == .invalidField)
+        #expect(admin.setFeature(FeatureID.temperatureThreshold, 300).status == .invalidField)
+        #expect(admin.setFeature(FeatureID.errorRecovery, 1).status == .invalidField)
+    }
+
     /// No namespace has a volatile write cache: VWC is not present, and the
     /// feature is refused rather than accepted and ignored.
     @Test func volatileWriteCacheFeatureIsRefusedWithoutACache() throws {

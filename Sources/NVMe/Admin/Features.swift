@@ -44,6 +44,14 @@ public struct FeaturesCommand: Hashable, Sendable {
 
 /// Feature identifiers the target implements.
 public enum FeatureID {
+    /// 01h Arbitration (AB 2:0, LPW, MPW, HPW).
+    public static let arbitration: UInt8 = 0x01
+    /// 02h Power Management (PS 4:0, WH 7:5).
+    public static let powerManagement: UInt8 = 0x02
+    /// 04h Temperature Threshold (TMPTH 15:0 in kelvins, TMPSEL 19:16, THSEL 21:20).
+    public static let temperatureThreshold: UInt8 = 0x04
+    /// 05h Error Recovery (TLER 15:0, DULBE bit 16).
+    public static let errorRecovery: UInt8 = 0x05
     /// 06h Volatile Write Cache (CDW11 bit 0 WCE).
     public static let volatileWriteCache: UInt8 = 0x06
     /// 07h Number of Queues (NSQR 15:0, NCQR 31:16, both 0's based).
