@@ -28,7 +28,7 @@ final class RawNVMeHost {
 
     init(
         address: String, port: UInt16, queueID: UInt16 = 0, depth: UInt16 = 32, receives: Int = 32,
-        expectingRefusal: Bool = false, hostDataBytes: Int = 1 << 21
+        expectingRefusal: Bool = false, hostDataBytes: Int = 1 << 21, establishTimeoutMilliseconds: Int = 10_000
     )
         throws
     {
@@ -67,13 +67,15 @@ final class RawNVMeHost {
             guard event?.type == .established else { throw Refused() }
             return
         }
-        try Self.expect(channel, .established)
+        try Self.expect(channel, .established, timeoutMilliseconds: establishTimeoutMilliseconds)
     }
 
     deinit { try? id.disconnect() }
 
-    static func expect(_ channel: EventChannel, _ type: CMEventType) throws {
-        let event = try #require(try channel.nextEvent(timeoutMilliseconds: 10_000), "no \(type)")
+    static func expect(_ channel: EventChannel, _ type: CMEventType, timeoutMilliseconds: Int = 10_000) throws {
+        let event = try #require(
+            try channel.nextEvent(timeoutMilliseconds: Int32(clamping: timeoutMilliseconds)),
+            "no \(type) within \(timeoutMilliseconds) ms")
         try #require(event.type == type, "expected \(type), got \(event.type) status \(event.status)")
     }
 
