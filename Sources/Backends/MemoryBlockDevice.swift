@@ -47,6 +47,15 @@ public final class MemoryBlockDevice: BlockDevice {
         guard !overflow, bytes <= UInt64(Int.max) else {
             throw .setup("bdev_malloc_create \(name): num_blocks × block_size overflows")
         }
+        // The mapping is lazy: a device larger than the memory there is
+        // would be created and then get the daemon OOM-killed when a host
+        // fills it. SPDK's malloc bdev allocates up front and fails at once;
+        // this refuses at once instead of committing the memory.
+        if let available = Self.availableMemoryBytes(), bytes > available {
+            throw .setup(
+                "bdev_malloc_create \(name): num_blocks × block_size is \(bytes) bytes, more than the \(available) bytes of memory available"
+            )
+        }
         let length = Int(bytes)
         let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let address, address != MAP_FAILED else {
@@ -62,6 +71,20 @@ public final class MemoryBlockDevice: BlockDevice {
     }
 
     deinit { close() }
+
+    /// MemAvailable from /proc/meminfo, or nil where it cannot be read.
+    public static func availableMemoryBytes() -> UInt64? {
+        guard let f = fopen("/proc/meminfo", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let text = String(cString: line)
+            guard text.hasPrefix("MemAvailable:") else { continue }
+            let kb = text.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }
+            return kb.map { $0 &* 1024 }
+        }
+        return nil
+    }
 
     /// The bytes of a block range inside `storage`, for zero-copy reads by the
     /// RDMA layer; `nil` when the range is out of bounds.

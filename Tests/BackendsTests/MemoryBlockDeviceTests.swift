@@ -96,4 +96,16 @@ import Testing
             _ = try MemoryBlockDevice(name: "m", blockCount: UInt64.max / 2, blockSize: 4096)
         }
     }
+
+    /// The mapping is lazy, so size is checked against the memory there is:
+    /// 1 PiB (as an RPC could ask) is refused at once, naming the fields.
+    @Test func aDeviceLargerThanMemoryIsRefusedAtCreation() throws {
+        let available = try #require(MemoryBlockDevice.availableMemoryBytes())
+        do {
+            _ = try MemoryBlockDevice(name: "huge", blockCount: (1 << 50) / 4096, blockSize: 4096)
+            Issue.record("a 1 PiB malloc bdev was created with \(available) bytes available")
+        } catch {
+            #expect("\(error)".contains("num_blocks × block_size"), "\(error)")
+        }
+    }
 }
