@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nvmf-tgt", targets: ["nvmf-tgt"]),
+        .executable(name: "nvmf-rpc", targets: ["nvmf-rpc"]),
         .library(name: "NVMe", targets: ["NVMe"]),
         .library(name: "Target", targets: ["Target"]),
     ],
@@ -66,6 +67,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // rpc.py-compatible JSON-RPC client; the executable is a thin shell over the library.
+        .target(
+            name: "NVMfRPCClient",
+            dependencies: ["NVMfConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "nvmf-rpc", dependencies: ["NVMfRPCClient"]),
+
         // Benchmark of the target core (perf/target-core/RESULTS.md); not a test.
         .executableTarget(
             name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
@@ -89,6 +96,10 @@ let package = Package(
             name: "fuzz-config", dependencies: ["FuzzSupport", "NVMfConfig", "Target", "Backends",
                 .product(name: "Logging", package: "swift-log")],
             path: "Tests/Fuzz/fuzz-config"),
+        .executableTarget(
+            name: "fuzz-rpc", dependencies: ["FuzzSupport", "NVMfRPC", "NVMfConfig", "Target", "Backends",
+                .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz/fuzz-rpc"),
 
         .testTarget(name: "NVMeTests", dependencies: ["NVMe"]),
         .testTarget(name: "VerbsTests", dependencies: ["Verbs"]),
@@ -96,6 +107,7 @@ let package = Package(
         .testTarget(name: "TargetTests", dependencies: ["Target", "NVMe", "Backends"]),
         .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
         .testTarget(name: "NVMfRPCTests", dependencies: ["NVMfRPC", "NVMfConfig", "Target", "Backends"]),
+        .testTarget(name: "NVMfRPCClientTests", dependencies: ["NVMfRPCClient", "NVMfConfig"]),
         .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
     ],
     swiftLanguageModes: [.v5]

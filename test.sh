@@ -32,8 +32,9 @@ swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 echo "== fuzzers (libFuzzer + ASan, bounded; scripts/fuzz.sh)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
-echo "== nvmf-tgt release build (static Swift stdlib, for the lab guest)"
+echo "== nvmf-tgt and nvmf-rpc release builds (static Swift stdlib, for the lab guest)"
 swift build -c release --static-swift-stdlib --product nvmf-tgt
+swift build -c release --static-swift-stdlib --product nvmf-rpc
 
 failed=()
 for suite in ${LAB_SUITES:-bookworm trixie}; do
@@ -49,6 +50,13 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
   run_lab lab/tests/smoke.sh
   for t in lab/tests/*.sh; do
     [ "$t" = lab/tests/smoke.sh ] && continue
+    # A test that says "# lab-suites: trixie" (for example) runs on those guests only:
+    # the control-plane tests do not depend on the kernel's rxe, and the time budget is tight.
+    only=$(sed -n 's/^# lab-suites: //p' "$t")
+    if [ -n "$only" ] && [[ " $only " != *" $suite "* ]]; then
+      echo "== lab ($suite): $t skipped (runs on: $only)"
+      continue
+    fi
     run_lab "$t"
   done
   # Two-machine tests: a target guest and a host guest on their own link.

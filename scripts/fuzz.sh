@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_HARNESS]
 #
-# Environment: FUZZ_HARNESSES (default: all three), FUZZ_OUT (run directory;
+# Environment: FUZZ_HARNESSES (default: all four), FUZZ_OUT (run directory;
 # default .build-fuzz/runs/DATE), FUZZ_JOBS (swift build -j, default 1),
 # FUZZ_ARGS (extra libFuzzer flags for every harness).
 # New corpus entries go to FUZZ_OUT/NAME/corpus, never to the committed
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-read -r -a harnesses <<<"${FUZZ_HARNESSES:-fuzz-capsule fuzz-cm-private-data fuzz-config}"
+read -r -a harnesses <<<"${FUZZ_HARNESSES:-fuzz-capsule fuzz-cm-private-data fuzz-config fuzz-rpc}"
 read -r -a extra <<<"${FUZZ_ARGS:-}"
 out=${FUZZ_OUT:-.build-fuzz/runs/$(date +%Y%m%d-%H%M%S)}
 # -sanitize=fuzzer on every Swift module gives coverage everywhere; lld, because

@@ -9,8 +9,8 @@
 /// finds the end. Nesting deeper than `maxDepth` or a value longer than
 /// `maxValueBytes` is an error, so a hostile client cannot make the server
 /// buffer without bound or recurse deeply in the parser.
-struct JSONStreamSplitter {
-    enum Failure: Error, Equatable {
+public struct JSONStreamSplitter {
+    public enum Failure: Error, Equatable {
         /// A byte outside any value that is not whitespace.
         case unexpectedByte(UInt8)
         /// The value under way is longer than `maxValueBytes`.
@@ -28,16 +28,16 @@ struct JSONStreamSplitter {
     private var inString = false
     private var escaped = false
 
-    init(maxValueBytes: Int, maxDepth: Int = 64) {
+    public init(maxValueBytes: Int, maxDepth: Int = 64) {
         self.maxValueBytes = maxValueBytes
         self.maxDepth = maxDepth
     }
 
     /// True when bytes of an unfinished value are buffered.
-    var hasPartialValue: Bool { depth > 0 || position < buffer.count }
+    public var hasPartialValue: Bool { depth > 0 || position < buffer.count }
 
     /// Adds `bytes` and returns every value they complete, in order.
-    mutating func append(_ bytes: some Collection<UInt8>) throws(Failure) -> [[UInt8]] {
+    public mutating func append(_ bytes: some Collection<UInt8>) throws(Failure) -> [[UInt8]] {
         buffer.append(contentsOf: bytes)
         var values: [[UInt8]] = []
         while position < buffer.count {
