@@ -1,4 +1,5 @@
 import CVerbs
+import Dispatch
 import Glibc
 import Logging
 import NVMe
@@ -15,8 +16,9 @@ final class ConnectionManager {
         case connectionGone(RdmaConnection)
         /// A poll group dropped its poller of a removed device (DeviceRemoval.swift).
         case pollerReleased(DeviceResources, group: Int)
-        /// The target stopped using a listener: close its listening id (on the CM thread, which acks its events).
-        case stopListening(ListenerAddress)
+        /// The target stopped using a listener: close its listening id (on
+        /// the CM thread, which acks its events), then signal `done`.
+        case stopListening(ListenerAddress, done: DispatchSemaphore)
         case stop
     }
 
@@ -121,14 +123,9 @@ final class ConnectionManager {
                 switch message {
                 case .connectionGone(let connection): forget(connection)
                 case .pollerReleased(let device, let group): pollerReleased(device, group: group)
-                case .stopListening(let listener):
-                    let closed = inboxLock.withLock { () -> [Listening] in
-                        let l = listeners.filter { $0.listener.isSameEndpoint(as: listener) }
-                        listeners.removeAll { $0.listener.isSameEndpoint(as: listener) }
-                        return l
-                    }
-                    lostListenAddresses.removeAll { $0.listener.isSameEndpoint(as: listener) }
-                    logger.info("stopped listening", metadata: ["addresses": "\(closed.map { "\($0.address)" })"])
+                case .stopListening(let listener, let done):
+                    closeListeners(listener)
+                    done.signal()
                 case .stop:
                     stopping = true
                     let ids = inboxLock.withLock { () -> [ConnectionID] in
@@ -149,6 +146,17 @@ final class ConnectionManager {
             return d
         }
         for device in all { device.pollers.removeAll() }
+    }
+
+    /// Destroys the listening ids of `listener` (their port is free when this returns).
+    func closeListeners(_ listener: ListenerAddress) {
+        let closed = inboxLock.withLock { () -> [Listening] in
+            let l = listeners.filter { $0.listener.isSameEndpoint(as: listener) }
+            listeners.removeAll { $0.listener.isSameEndpoint(as: listener) }
+            return l
+        }
+        lostListenAddresses.removeAll { $0.listener.isSameEndpoint(as: listener) }
+        logger.info("stopped listening", metadata: ["addresses": "\(closed.map { "\($0.address)" })"])
     }
 
     /// The target's listener behind listening id `id`.

@@ -1,4 +1,5 @@
 import CShims
+import Dispatch
 import Glibc
 import Logging
 import NVMe
@@ -150,9 +151,21 @@ extension RdmaTransport: Transport {
         logger.info("RDMA listener", metadata: ["address": "\(socketAddress)"])
     }
 
-    /// Closes the listening id(s) at `address` on the CM thread.
+    /// Closes the listening id(s) at `address` and returns once the port is
+    /// free, so the same address can be listened on again at once (an RPC
+    /// that removes and re-adds a listener). On the CM thread while it runs,
+    /// which owns the ids' events; here before it starts.
     public func stopListening(_ address: ListenerAddress) {
-        manager.post(.stopListening(address))
+        guard manager.isRunning.load(ordering: .acquiring), !stopped else {
+            manager.closeListeners(address)
+            return
+        }
+        let done = DispatchSemaphore(value: 0)
+        manager.post(.stopListening(address, done: done))
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            logger.warning(
+                "the CM thread did not close the listener within 5 s", metadata: ["address": "\(address.address)"])
+        }
     }
 }
 
