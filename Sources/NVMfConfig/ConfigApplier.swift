@@ -34,6 +34,9 @@ extension ConfigFile {
     /// SPDK's `framework_start_init` does. On error the devices created so far
     /// are closed and the error names the call.
     public func apply(to target: NVMfTarget, logger: Logger) throws(ConfigError) -> AppliedConfiguration {
+        for call in skippedCalls {
+            logger.warning("\(call): SPDK's own tuning, no counterpart in this target; skipped")
+        }
         var out = AppliedConfiguration()
         var created: [Subsystem] = []
         do throws(ConfigError) {

@@ -13,8 +13,23 @@ public struct ConfigFile: Equatable, Sendable {
 
     /// The calls in file order (SPDK order: bdevs before nvmf).
     public var entries: [Entry]
+    /// SPDK's own tuning calls that were skipped ("path (method)"); `apply`
+    /// logs one warning for each.
+    public var skippedCalls: [String] = []
 
     public init(entries: [Entry]) { self.entries = entries }
+
+    /// Calls a default SPDK `save_config` writes for parts of SPDK this
+    /// target has no counterpart for (its buffer pools, sockets, accel
+    /// framework, scheduler, other bdev modules, nvmf target limits). A file
+    /// SPDK wrote must start us, so these are skipped with a warning each;
+    /// every other unknown method is refused.
+    public static let spdkTuningMethods: Set<String> = [
+        "iobuf_set_options", "sock_set_default_impl", "sock_impl_set_options", "accel_set_options",
+        "bdev_set_options", "bdev_raid_set_options", "bdev_iscsi_set_options", "bdev_nvme_set_options",
+        "bdev_nvme_set_hotplug", "bdev_wait_for_examine", "framework_set_scheduler", "nvmf_set_max_subsystems",
+        "nvmf_set_crdt", "nvmf_set_config",
+    ]
 
     /// Parses and validates a configuration file's bytes.
     public init(json bytes: [UInt8]) throws(ConfigError) {
@@ -28,6 +43,7 @@ public struct ConfigFile: Equatable, Sendable {
             throw ConfigError(path: "subsystems", message: "required, an array")
         }
         var entries: [Entry] = []
+        var skipped: [String] = []
         for (i, s) in subsystems.enumerated() {
             let sp = "subsystems[\(i)]"
             guard case .object(let sub) = s else { throw ConfigError(path: sp, message: "must be an object") }
@@ -54,12 +70,17 @@ public struct ConfigFile: Equatable, Sendable {
                 if let extra = callObject.keys.sorted().first(where: { $0 != "method" && $0 != "params" }) {
                     throw ConfigError(path: "\(cp).\(extra)", message: "unknown field")
                 }
+                if Self.spdkTuningMethods.contains(method) {
+                    skipped.append("\(cp) (\(method))")
+                    continue
+                }
                 let call = try ConfigCall.decode(method: method, params: callObject["params"], path: cp)
                 try Self.check(call, belongsTo: name, path: cp, method: method)
                 entries.append(Entry(call: call, path: "\(cp) (\(method))"))
             }
         }
         self.entries = entries
+        self.skippedCalls = skipped
     }
 
     /// SPDK groups methods by subsystem; a call in the wrong group is almost

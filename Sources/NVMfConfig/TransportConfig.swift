@@ -32,6 +32,18 @@ public struct TransportConfig: Equatable, Sendable {
     /// min_kato: shortest keep-alive timeout in ms (0: KATO 0 keeps meaning "no timer").
     public var minKeepAliveTimeoutMS = 0
 
+    // Ours, not SPDK's: the poll loop's tuning (nvmf-tgt's --poll-window-us,
+    // --poll-idle, --pin-first-cpu, --sched-idle override them). save_config
+    // writes them only when set, so a file of defaults stays SPDK's.
+    /// poll_window_us: adaptive mode's polling window after the last work.
+    public var pollWindowMicroseconds: Int? = nil
+    /// poll_idle: "spin", "yield" or microseconds to sleep after an empty poll.
+    public var pollIdle: String? = nil
+    /// pin_first_cpu: poll group i on CPU N + i.
+    public var pinFirstCPU: Int? = nil
+    /// sched_idle: poll-group threads run SCHED_IDLE.
+    public var schedulingIdle = false
+
     public init() {}
 
     init(_ p: inout Params) throws(ConfigError) {
@@ -66,6 +78,17 @@ public struct TransportConfig: Equatable, Sendable {
         minKeepAliveTimeoutMS = try p.integer("min_kato", in: 0...Int(UInt32.max)) ?? minKeepAliveTimeoutMS
         _ = try p.integer("iobuf_small_cache_size", in: 0...Int(UInt32.max))
         _ = try p.integer("iobuf_large_cache_size", in: 0...Int(UInt32.max))
+        pollWindowMicroseconds = try p.integer("poll_window_us", in: 0...10_000_000)
+        if let idle = try p.string("poll_idle") {
+            guard idle == "spin" || idle == "yield" || (Int(idle).map { (1...1_000_000).contains($0) } ?? false) else {
+                throw ConfigError(
+                    path: "\(p.path).poll_idle",
+                    message: "must be spin, yield or 1...1000000 microseconds, not \"\(idle)\"")
+            }
+            pollIdle = idle
+        }
+        pinFirstCPU = try p.integer("pin_first_cpu", in: 0...4095)
+        schedulingIdle = try p.bool("sched_idle") ?? false
         try p.ignoreIfDefault("zcopy", default: .bool(false))
         try p.ignoreIfDefault("dif_insert_or_strip", default: .bool(false))
         try p.ignoreIfDefault("disable_command_passthru", default: .bool(false))

@@ -181,6 +181,10 @@ extension RPCMethods {
             "no_wr_batching": .bool(t.noWRBatching), "min_kato": .int(t.minKeepAliveTimeoutMS),
         ]
         if let n = t.numCQE { o["num_cqe"] = .int(n) }
+        if let w = t.pollWindowMicroseconds { o["poll_window_us"] = .int(w) }
+        if let i = t.pollIdle { o["poll_idle"] = .string(i) }
+        if let c = t.pinFirstCPU { o["pin_first_cpu"] = .int(c) }
+        if t.schedulingIdle { o["sched_idle"] = .bool(true) }
         return o
     }
 }

@@ -145,7 +145,7 @@ public final class RPCMethods: @unchecked Sendable {
 /// A one-shot signal another thread can wait for with a timeout.
 final class Completion: Sendable {
     private let done = Atomic<Bool>(false)
-    private let pipe = SelfPipe()
+    private let pipe = WakeupPipe()
 
     func signal() {
         done.store(true, ordering: .releasing)

@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import NVMfConfig
 import Synchronization
+import Target
 
 /// The JSON-RPC 2.0 server on a Unix socket, as SPDK's (`-r`, default
 /// `/var/tmp/spdk.sock`): one thread, `poll` over the listening socket and
@@ -34,7 +35,7 @@ public final class RPCServer: @unchecked Sendable {
     let limits: Limits
     let logger: Logger
     private var listenFD: Int32 = -1
-    private let wake = SelfPipe()
+    private let wake = WakeupPipe()
     private var thread: pthread_t?
     private let stopping = Atomic<Bool>(false)
 
@@ -267,38 +268,5 @@ public enum RPCServerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .socket(let why): return "RPC socket: \(why)"
         }
-    }
-}
-
-/// A non-blocking pipe that wakes a `poll`.
-final class SelfPipe: Sendable {
-    let readFD: Int32
-    let writeFD: Int32
-
-    init() {
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            }
-        }
-        readFD = fds[0]
-        writeFD = fds[1]
-    }
-
-    deinit {
-        close(readFD)
-        close(writeFD)
-    }
-
-    func signal() {
-        var b: UInt8 = 1
-        _ = Glibc.write(writeFD, &b, 1)
-    }
-
-    func clear() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while buffer.withUnsafeMutableBytes({ Glibc.read(readFD, $0.baseAddress, $0.count) }) > 0 {}
     }
 }

@@ -39,8 +39,13 @@ public final class RPCClient {
     public let timeout: Double
     private var fd: Int32 = -1
     private var nextID = 1
-    /// Bytes read past the end of the last response.
-    private var pending: [UInt8] = []
+    /// The server's byte stream cut into responses (the server's own
+    /// splitter: responses, like requests, come back to back); complete ones
+    /// not yet handed out wait in `responses`.
+    private var splitter = JSONStreamSplitter(maxValueBytes: maxResponseBytes, maxDepth: maxResponseDepth)
+    private var responses: [[UInt8]] = []
+    static let maxResponseBytes = 1 << 30
+    static let maxResponseDepth = 512
 
     /// Connects, retrying `connectRetries` times 0.2 s apart, as rpc.py's `-r` does.
     public init(path: String, timeout: Double, connectRetries: Int = 0) throws(RPCClientError) {
@@ -137,38 +142,39 @@ public final class RPCClient {
     }
 
     private func receive(deadline: Double) throws(RPCClientError) -> JSONValue {
-        var scanner = JSONValueEnd()
-        var buffer = pending
-        pending = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        var scanned = 0
-        while true {
-            switch scanner.scan(buffer[scanned...]) {
-            case .complete(let end):
-                pending = Array(buffer[end...])
-                do throws(ConfigError) {
-                    return try JSONValue.parse(Array(buffer[..<end]))
-                } catch {
-                    throw .invalidResponse(path: path, reason: error.message)
-                }
-            case .invalid(let byte):
-                throw .invalidResponse(
-                    path: path, reason: "unexpected byte 0x\(String(byte, radix: 16)) where a JSON object should start")
-            case .incomplete:
-                scanned = buffer.count
-            }
+        while responses.isEmpty {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
-                buffer.append(contentsOf: chunk[..<n])
+                do throws(JSONStreamSplitter.Failure) {
+                    responses += try splitter.append(chunk[..<n])
+                } catch {
+                    throw .invalidResponse(path: path, reason: Self.describe(error))
+                }
             } else if n == 0 {
-                throw .closed(path: path, received: buffer.count)
+                throw .closed(path: path, received: splitter.buffer.count)
             } else if errno == EAGAIN || errno == EINTR {
                 guard Self.wait(fd, for: Int16(POLLIN), until: deadline) else {
-                    throw .timeout(path: path, seconds: timeout, received: buffer.count)
+                    throw .timeout(path: path, seconds: timeout, received: splitter.buffer.count)
                 }
             } else {
                 throw .receive(path: path, reason: String(cString: strerror(errno)))
             }
+        }
+        let bytes = responses.removeFirst()
+        do throws(ConfigError) {
+            return try JSONValue.parse(bytes)
+        } catch {
+            throw .invalidResponse(path: path, reason: error.message)
+        }
+    }
+
+    static func describe(_ e: JSONStreamSplitter.Failure) -> String {
+        switch e {
+        case .unexpectedByte(let byte):
+            return "unexpected byte 0x\(String(byte, radix: 16)) where a JSON object should start"
+        case .tooLong: return "a response longer than \(maxResponseBytes) bytes"
+        case .tooDeep: return "a response nested deeper than \(maxResponseDepth) levels"
         }
     }
 
@@ -188,54 +194,5 @@ public final class RPCClient {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
-
-/// Finds where the first JSON object or array in a byte stream ends,
-/// tracking nesting and strings (with escapes) across the pieces it is fed;
-/// the parser then sees exactly one value, as rpc.py's `raw_decode` does.
-struct JSONValueEnd {
-    enum Outcome: Equatable {
-        /// The value ends before this index of the whole stream.
-        case complete(Int)
-        case incomplete
-        /// A byte that cannot start a response.
-        case invalid(UInt8)
-    }
-
-    private var depth = 0
-    private var inString = false
-    private var escaped = false
-
-    /// Scans the next piece; `bytes.startIndex` is its offset in the stream.
-    mutating func scan(_ bytes: ArraySlice<UInt8>) -> Outcome {
-        for i in bytes.indices {
-            let b = bytes[i]
-            if depth == 0 {
-                switch b {
-                case 0x20, 0x09, 0x0A, 0x0D: continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth = 1
-                default: return .invalid(b)
-                }
-            } else if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else {
-                switch b {
-                case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return .complete(i + 1) }
-                default: break
-                }
-            }
-        }
-        return .incomplete
     }
 }

@@ -1,30 +1,13 @@
 import Glibc
 import Synchronization
+import Target
 import Verbs
 
 /// A mutex for control-path state shared between the CM thread and poll
 /// groups (buffer pool refills, inboxes). Never taken per I/O except when a
-/// poll group's buffer cache runs dry or overflows.
-final class TransportLock {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    @inline(__always)
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-}
+/// poll group's buffer cache runs dry or overflows. The target's pthread
+/// mutex (TSan sees it).
+typealias TransportLock = ControlLock
 
 /// The registered data buffers of one device: one memory region carved into
 /// `count` buffers of `bufferSize` bytes, handed out by index.

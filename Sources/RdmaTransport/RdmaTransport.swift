@@ -197,34 +197,3 @@ func spawnThread(name: String, _ body: @escaping () -> Void) throws -> pthread_t
     }
     return thread
 }
-
-/// A self-pipe that wakes a thread sleeping in poll(2) (eventfd is not
-/// visible to Swift without a C shim; a pipe does the same job).
-final class WakeupPipe: Sendable {
-    let readFD: Int32
-    let writeFD: Int32
-
-    init() {
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        }
-        readFD = fds[0]
-        writeFD = fds[1]
-    }
-
-    deinit {
-        if readFD >= 0 { close(readFD) }
-        if writeFD >= 0 { close(writeFD) }
-    }
-
-    func signal() {
-        var byte: UInt8 = 1
-        _ = write(writeFD, &byte, 1)
-    }
-
-    func clear() {
-        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        while withUnsafeMutableBytes(of: &bytes, { read(readFD, $0.baseAddress, $0.count) }) > 0 {}
-    }
-}

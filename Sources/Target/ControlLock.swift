@@ -13,10 +13,13 @@ import Glibc
 /// instrument, so TSan saw no ordering between two threads' critical
 /// sections and reported races inside the lock (2026-12-02, lab run). TSan
 /// intercepts `pthread_mutex_lock`; the cost is the same uncontended.
-final class ControlLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+///
+/// Public because the transports and the RPC server need the same kind of
+/// lock for their own control-path state (and the same TSan visibility).
+public final class ControlLock: @unchecked Sendable {
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -26,8 +29,8 @@ final class ControlLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inline(__always)
-    func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    @inlinable
+    public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()

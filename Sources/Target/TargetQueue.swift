@@ -125,6 +125,7 @@ public final class TargetQueue {
     ///     given to `PollGroup.addQueue`); echoed in `completeRequest`.
     /// - Returns: `.completed` (send now) or `.pending` (wait for `completeRequest`).
     public func execute(_ command: SubmissionQueueEntry, data: IOBuffer, slot: UInt32) -> ExecuteOutcome {
+        pollGroup.assertOwnerThread()
         IOCounters.bump(counters.commands, 1)
         // A slot outside the range the transport declared is the transport's
         // bug; refuse it rather than index out of bounds.
@@ -147,6 +148,7 @@ public final class TargetQueue {
     /// I/O still in flight completes through `completeRequest` as usual;
     /// the queue leaves its poll group once none is left.
     public func transportDidDisconnect() {
+        pollGroup.assertOwnerThread()
         var actions = DeferredActions()
         target.lock.withLock {
             guard !isClosed else { return }

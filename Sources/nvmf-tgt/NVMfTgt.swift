@@ -47,11 +47,14 @@ struct NVMfTgt: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    @Option(help: "Adaptive mode: microseconds to keep polling after the last work before sleeping.")
-    var pollWindowUs: Int = RdmaTransportOptions().adaptivePollWindowMicroseconds
+    @Option(
+        help:
+            "Adaptive mode: microseconds to keep polling after the last work before sleeping (default 2000; overrides the config's poll_window_us)."
+    )
+    var pollWindowUs: Int?
 
-    @Option(help: "After an empty poll: spin, yield, or a number of microseconds to sleep.")
-    var pollIdle: String = "spin"
+    @Option(help: "After an empty poll: spin (default), yield, or microseconds to sleep (overrides poll_idle).")
+    var pollIdle: String?
 
     @Option(help: "Pin poll group i to CPU (N + i) mod CPUs.")
     var pinFirstCpu: Int?
@@ -61,7 +64,7 @@ struct NVMfTgt: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(cores) else { throw ValidationError("--cores must be 1...64, not \(cores)") }
-        guard PollIdleAction(pollIdle) != nil else {
+        if let pollIdle, PollIdleAction(pollIdle) == nil {
             throw ValidationError("--poll-idle must be spin, yield or a number of microseconds, not \(pollIdle)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -99,7 +102,7 @@ struct NVMfTgt: ParsableCommand {
         let signals = StopSignals()
 
         let target = NVMfTarget(logger: Logger(label: "nvmf.target"))
-        let applied: AppliedConfiguration
+        var applied: AppliedConfiguration
         do {
             applied = try file.apply(to: target, logger: logger)
         } catch {
@@ -109,11 +112,13 @@ struct NVMfTgt: ParsableCommand {
 
         let transport: RdmaTransport
         do {
-            var options = RdmaTransportOptions(applied.transport)
-            options.adaptivePollWindowMicroseconds = pollWindowUs
-            options.pollIdle = PollIdleAction(pollIdle) ?? .spin
-            options.pinFirstCPU = pinFirstCpu
-            options.schedulingIdle = schedIdle
+            // The command line overrides the config's poll-loop settings;
+            // save_config then shows what runs.
+            if let pollWindowUs { applied.transport.pollWindowMicroseconds = pollWindowUs }
+            if let pollIdle { applied.transport.pollIdle = pollIdle }
+            if let pinFirstCpu { applied.transport.pinFirstCPU = pinFirstCpu }
+            if schedIdle { applied.transport.schedulingIdle = true }
+            let options = RdmaTransportOptions(applied.transport)
             transport = try RdmaTransport(
                 target: target, options: options, pollGroupCount: cores, mode: mode,
                 logger: Logger(label: "nvmf.rdma"))
@@ -160,6 +165,10 @@ extension RdmaTransportOptions {
         bufCacheSize = c.bufCacheSize
         acceptorBacklog = c.acceptorBacklog
         if let n = c.numCQE { numCQE = n }
+        if let w = c.pollWindowMicroseconds { adaptivePollWindowMicroseconds = w }
+        if let i = c.pollIdle.flatMap(PollIdleAction.init) { pollIdle = i }
+        pinFirstCPU = c.pinFirstCPU
+        schedulingIdle = c.schedulingIdle
         minKeepAliveTimeoutMS = UInt32(clamping: c.minKeepAliveTimeoutMS)
     }
 }

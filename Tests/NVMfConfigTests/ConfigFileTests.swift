@@ -213,3 +213,44 @@ private let full = """
         #"{"subsystems":[{"subsystem":"nvmf","config":[{"method":"nvmf_create_transport","params":{"trtype":"RDMA","abort_timeout_sec":5}}]}]}"#,
         path: "subsystems[0].config[0] (nvmf_create_transport).params.abort_timeout_sec", contains: "not supported")
 }
+
+/// A file SPDK's save_config wrote carries its own tuning calls (iobuf,
+/// sock, accel, bdev options, scheduler, nvmf limits): skipped with a warning
+/// each, not refused; anything else unknown still is.
+@Test func spdksOwnTuningCallsAreSkippedByName() throws {
+    let file = try parse(
+        """
+        {"subsystems": [
+          {"subsystem": "iobuf", "config": [{"method": "iobuf_set_options", "params": {"small_pool_count": 8192}}]},
+          {"subsystem": "sock", "config": [{"method": "sock_set_default_impl", "params": {"impl_name": "posix"}}]},
+          {"subsystem": "bdev", "config": [
+            {"method": "bdev_set_options", "params": {"bdev_io_pool_size": 65535}},
+            {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 64, "block_size": 512}},
+            {"method": "bdev_wait_for_examine"}]},
+          {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_set_max_subsystems", "params": {"max_subsystems": 1024}},
+            {"method": "nvmf_set_config", "params": {"discovery_filter": "match_any"}}]}
+        ]}
+        """)
+    #expect(file.entries.count == 1)
+    #expect(file.skippedCalls.count == 6)
+    #expect(file.skippedCalls.first == "subsystems[0].config[0] (iobuf_set_options)")
+    expectError(
+        #"{"subsystems": [{"subsystem": "bdev", "config": [{"method": "bdev_set_qos_limit", "params": {}}]}]}"#,
+        path: "subsystems[0].config[0]", contains: "not supported")
+}
+
+/// The poll loop's settings are transport options of ours, checked by name.
+@Test func pollLoopSettingsAreTransportOptions() throws {
+    let file = try parse(
+        #"{"subsystems": [{"subsystem": "nvmf", "config": [{"method": "nvmf_create_transport", "params": {"trtype": "RDMA", "poll_window_us": 500, "poll_idle": "yield", "pin_first_cpu": 1, "sched_idle": true}}]}]}"#
+    )
+    guard case .nvmfCreateTransport(let t)? = file.entries.first?.call else {
+        Issue.record("no transport")
+        return
+    }
+    #expect(t.pollWindowMicroseconds == 500 && t.pollIdle == "yield" && t.pinFirstCPU == 1 && t.schedulingIdle)
+    expectError(
+        #"{"subsystems": [{"subsystem": "nvmf", "config": [{"method": "nvmf_create_transport", "params": {"trtype": "RDMA", "poll_idle": "fast"}}]}]}"#,
+        path: "subsystems[0].config[0] (nvmf_create_transport).params.poll_idle", contains: "spin, yield")
+}

@@ -1,4 +1,5 @@
 import Foundation
+import NVMfConfig
 import Testing
 
 @testable import NVMfRPCClient
@@ -60,25 +61,20 @@ final class FakeServer: @unchecked Sendable {
         let fd = accept(listenFD, nil, nil)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        var buffer: [UInt8] = []
+        var splitter = JSONStreamSplitter(maxValueBytes: 1 << 20)
+        var requests: [[UInt8]] = []
         for reply in replies {
             // Read one whole request.
-            var scanner = JSONValueEnd()
-            var scanned = 0
             var chunk = [UInt8](repeating: 0, count: 4096)
-            readLoop: while true {
-                if case .complete(let end) = scanner.scan(buffer[scanned...]) {
-                    lock.lock()
-                    _requests.append(String(decoding: buffer[..<end], as: UTF8.self))
-                    lock.unlock()
-                    buffer.removeFirst(end)
-                    break readLoop
-                }
-                scanned = buffer.count
+            while requests.isEmpty {
                 let n = read(fd, &chunk, chunk.count)
                 if n <= 0 { return }
-                buffer += chunk[..<n]
+                guard let values = try? splitter.append(chunk[..<n]) else { return }
+                requests += values
             }
+            lock.lock()
+            _requests.append(String(decoding: requests.removeFirst(), as: UTF8.self))
+            lock.unlock()
             switch reply {
             case .pieces(let pieces):
                 for p in pieces {

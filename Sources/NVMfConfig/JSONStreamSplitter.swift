@@ -21,7 +21,7 @@ public struct JSONStreamSplitter {
 
     let maxValueBytes: Int
     let maxDepth: Int
-    private(set) var buffer: [UInt8] = []
+    public private(set) var buffer: [UInt8] = []
     /// Scan position in `buffer` and the state at it.
     private var position = 0
     private var depth = 0
