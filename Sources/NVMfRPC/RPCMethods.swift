@@ -68,7 +68,7 @@ public final class RPCMethods: @unchecked Sendable {
             var params = try Self.params(request.params, method: request.method)
             let result = try method(self, &params)
             do { try params.finish() } catch { return .failure(RPCError(error)) }
-            logger.info("rpc", metadata: ["method": "\(request.method)"])
+            logger.debug("rpc", metadata: ["method": "\(request.method)"])
             return .success(result)
         } catch {
             logger.info("rpc refused", metadata: ["method": "\(request.method)", "error": "\(error.message)"])

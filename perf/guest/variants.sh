@@ -11,7 +11,9 @@
 # its settings (so a system setting is measured on both targets). Besides
 # nvmf-tgt's environment, settings may be MODE=, CORES=, BIN=PATH (another
 # nvmf-tgt build, e.g. an older commit's) and WQMASK=HEX (the unbound
-# workqueues' cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only).
+# workqueues' cpumask, /sys/devices/virtual/workqueue/cpumask, for that run only)
+# and RPCLOAD=N (N nvmf_get_stats calls a second through one nvmf-rpc during
+# the fio run; the rate reached is printed as "rpcload LABEL round R: X/s").
 # Prints one line per run:
 #   variant LABEL round N job J iops X bw_mib_s Y p50_us Z target_cpu_s C guest_cpu G
 set -euo pipefail
@@ -68,7 +70,7 @@ run_variant() { # SPEC ROUND
   [ "$settings" = "$1" ] && settings=""
   if [[ "$label" == kernel* ]]; then run_kernel "$2" "$label" "$settings"; return; fi
   nvmf_tgt_aio_config "$nqn" "$DEV" "$LAB_RDMA_IP" /tmp/variants.json SWIFTNVMF0002
-  local args=() mode=adaptive wqmask="" bin="$BIN"
+  local args=() mode=adaptive wqmask="" bin="$BIN" rpcload=""
   IFS=, read -r -a pairs <<<"$settings"
   for p in "${pairs[@]}"; do
     case "$p" in
@@ -76,6 +78,7 @@ run_variant() { # SPEC ROUND
       WQMASK=*) wqmask="${p#WQMASK=}" ;;
       BIN=*) bin="${p#BIN=}" ;;
       CORES=*) args+=(--cores "${p#CORES=}") ;;
+      RPCLOAD=*) rpcload="${p#RPCLOAD=}" ;;
       # The poll-loop knobs are daemon flags (environment variables before 2026-12-02).
       NVMF_POLL_WINDOW_US=*) args+=(--poll-window-us "${p#*=}") ;;
       NVMF_POLL_IDLE=*) args+=(--poll-idle "${p#*=}") ;;
@@ -90,9 +93,24 @@ run_variant() { # SPEC ROUND
   for a in "${args[@]}"; do [[ "$a" != *=* ]] && flags+=("$a"); done
   with_wqmask "$wqmask"
   nvmf_tgt_start "$OUT/$label-$2.log" "$LAB_RDMA_IP" env "${envs[@]}" "$bin" --config /tmp/variants.json --mode "$mode" "${flags[@]}"
-  local tpid=$TPID
+  local tpid=$TPID rl=""
+  if [ -n "$rpcload" ]; then
+    # One client, one request every 1/N s (bash's sleep overshoots in TCG,
+    # so the rate reached is measured from the answers).
+    local gap t0
+    gap=$(awk -v n="$rpcload" 'BEGIN { printf "%.4f", 1 / n }')
+    t0=$(date +%s%N)
+    (while :; do echo nvmf_get_stats; sleep "$gap"; done | .build/release/nvmf-rpc >"$OUT/$label-$2.rpc" 2>&1) &
+    rl=$!
+  fi
   perf/lib/fio-suite.sh --addr "$LAB_RDMA_IP" --nqn "$nqn" --label "$label-$2" --out "$OUT" --runtime "$RUNTIME" \
     --target-pid "$tpid" --jobs "$JOB" >/dev/null
+  if [ -n "$rl" ]; then
+    pkill -P "$rl" 2>/dev/null || true; kill "$rl" 2>/dev/null || true; wait "$rl" 2>/dev/null || true
+    local calls
+    calls=$(grep -c '"tick_rate"' "$OUT/$label-$2.rpc" || true)
+    echo "rpcload $label round $2: $(awk -v c="$calls" -v ns=$(( $(date +%s%N) - t0 )) 'BEGIN { printf "%.0f", c / (ns / 1e9) }')/s ($calls calls)"
+  fi
   # CPU seconds per thread (poll group, send offload, CM, main) over the whole run.
   local threads=""
   for t in /proc/$tpid/task/*; do
