@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "NVMfRPC",
             dependencies: [
-                "Target", "Backends", "NVMfConfig",
+                "Target", "Backends", "NVMfConfig", "CShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

@@ -7,6 +7,9 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -26,6 +29,10 @@ int cshims_current_cpu(void) { return sched_getcpu(); }
 int cshims_set_thread_sched_idle(void) {
     struct sched_param param = {.sched_priority = 0};
     return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+}
+
+int cshims_set_thread_nice(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }
 
 int cshims_set_thread_name(const char *name) {

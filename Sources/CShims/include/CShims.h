@@ -12,6 +12,8 @@ int cshims_pin_thread_to_cpu(int cpu);
 /// Gives the calling thread SCHED_IDLE (GNU-only name): any ordinary thread
 /// that wakes on its CPU runs first. Returns 0 or an errno value.
 int cshims_set_thread_sched_idle(void);
+/// Sets the calling thread's nice value (Linux: per thread). 0 or -1 (errno).
+int cshims_set_thread_nice(int nice);
 /// The CPU the calling thread runs on, or -1.
 int cshims_current_cpu(void);
 /// Number of CPUs this process may run on.
