@@ -60,7 +60,7 @@ public enum ConfigCall: Equatable, Sendable {
             call = .nvmfCreateSubsystem(try SubsystemConfig(&p))
         case "nvmf_subsystem_add_listener":
             let nqn = try p.requiredString("nqn")
-            _ = try p.string("tgt_name")
+            try p.targetName()
             guard var a = try p.object("listen_address") else {
                 throw ConfigError(path: "\(p.path).listen_address", message: "required")
             }
@@ -75,7 +75,7 @@ public enum ConfigCall: Equatable, Sendable {
             call = .nvmfSubsystemAddListener(nqn: nqn, listener: listener)
         case "nvmf_subsystem_add_ns":
             let nqn = try p.requiredString("nqn")
-            _ = try p.string("tgt_name")
+            try p.targetName()
             guard var n = try p.object("namespace") else {
                 throw ConfigError(path: "\(p.path).namespace", message: "required")
             }
@@ -85,7 +85,7 @@ public enum ConfigCall: Equatable, Sendable {
         case "nvmf_subsystem_add_host":
             let nqn = try p.requiredString("nqn")
             let host = try p.requiredString("host")
-            _ = try p.string("tgt_name")
+            try p.targetName()
             for key in ["psk", "dhchap_key", "dhchap_ctrlr_key"] where try p.string(key) != nil {
                 throw ConfigError(
                     path: "\(p.path).\(key)", message: "authentication keys are not supported by this target")

@@ -14,7 +14,7 @@ public struct SubsystemConfig: Equatable, Sendable {
 
     public init(_ p: inout Params) throws(ConfigError) {
         nqn = try p.requiredString("nqn")
-        _ = try p.string("tgt_name")
+        try p.targetName()
         if let s = try p.string("serial_number") {
             guard s.utf8.count <= 20, s.allSatisfy({ $0.isASCII && !$0.isNewline }) else {
                 throw ConfigError(path: "\(p.path).serial_number", message: "at most 20 printable ASCII characters")

@@ -83,6 +83,15 @@ public struct Params {
         }
     }
 
+    /// `tgt_name`: SPDK can run several targets in one process; this daemon
+    /// is one, named as SPDK's default ("nvmf_tgt"). Another name is refused
+    /// rather than ignored.
+    public mutating func targetName() throws(ConfigError) {
+        if let name = try string("tgt_name"), name != "nvmf_tgt" {
+            throw error("tgt_name", "this daemon has one target, \"nvmf_tgt\", not \"\(name)\"")
+        }
+    }
+
     /// Refuses any field the method's decoder did not read.
     public func finish() throws(ConfigError) {
         if let extra = fields.keys.sorted().first(where: { !used.contains($0) }) {

@@ -51,7 +51,7 @@ public struct TransportConfig: Equatable, Sendable {
         guard trtype.lowercased() == "rdma" else {
             throw ConfigError(path: "\(p.path).trtype", message: "only RDMA is supported, not \"\(trtype)\"")
         }
-        _ = try p.string("tgt_name")
+        try p.targetName()
         maxQueueDepth = try p.integer("max_queue_depth", in: 2...4096) ?? maxQueueDepth
         maxAdminQueueDepth = try p.integer("max_aq_depth", in: 32...4096) ?? maxAdminQueueDepth
         maxIOQPairsPerController = try p.integer("max_io_qpairs_per_ctrlr", in: 1...65534) ?? maxIOQPairsPerController

@@ -38,7 +38,7 @@ extension RPCMethods {
             return .bool(true)
         }
         register("nvmf_get_stats") { m, p throws(RPCError) in
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             let collector = PollGroupStatisticsCollector()
             try m.waitForPollGroups { done throws(TargetError) in
                 m.target.postToEveryPollGroup(.collectStatistics(collector), onComplete: done)

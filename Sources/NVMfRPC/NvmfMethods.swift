@@ -12,9 +12,11 @@ extension RPCMethods {
             throw .invalidState("the RDMA transport already exists (it is created at startup from the config)")
         }
         register("nvmf_get_transports") { m, p throws(RPCError) in
-            _ = try m.optionalString(&p, "trtype")
-            _ = try m.optionalString(&p, "tgt_name")
-            return .array([.object(Self.transportParams(m.state.transport).merging(m.transportSettings()) { $1 })])
+            if let t = try m.optionalString(&p, "trtype"), t.lowercased() != "rdma" {
+                throw .invalidParams("\(p.path).trtype: no \"\(t)\" transport (this target has RDMA only)")
+            }
+            try m.targetName(&p)
+            return .array([.object(Self.transportParams(m.state.transport))])
         }
         register("nvmf_create_subsystem") { m, p throws(RPCError) in
             _ = try m.applyConfigCall("nvmf_create_subsystem", &p)
@@ -22,7 +24,7 @@ extension RPCMethods {
         }
         register("nvmf_delete_subsystem") { m, p throws(RPCError) in
             let nqn = try m.required(&p, "nqn")
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             try m.waitForPollGroups { done throws(TargetError) in
                 try m.target.removeSubsystem(nqn: nqn, onReleased: done)
             }
@@ -34,7 +36,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_remove_listener") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             let address = try m.listenAddress(&p)
             do throws(TargetError) { try s.removeListener(address) } catch { throw m.targetError(error) }
             return .bool(true)
@@ -47,7 +49,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_remove_ns") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             guard let nsid = try m.optionalInteger(&p, "nsid", in: 1...0xFFFF_FFFE) else {
                 throw .invalidParams("\(p.path).nsid: required")
             }
@@ -62,7 +64,7 @@ extension RPCMethods {
         register("nvmf_subsystem_remove_host") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
             let host = try m.required(&p, "host")
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             guard s.allowedHosts.contains(host) else {
                 throw .invalidParams("\(p.path).host: \"\(host)\" is not allowed in \(s.nqn)")
             }
@@ -71,7 +73,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_allow_any_host") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             guard let allow = try m.optionalBool(&p, "allow_any_host") else {
                 throw .invalidParams("\(p.path).allow_any_host: required")
             }
@@ -79,7 +81,7 @@ extension RPCMethods {
             return .bool(true)
         }
         register("nvmf_get_subsystems") { m, p throws(RPCError) in
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             let discovery: JSONValue = .object([
                 "nqn": .string(m.target.discoveryNQN), "subtype": .string("Discovery"),
                 "listen_addresses": .array(m.target.listenerAddresses.map(Self.addressJSON)),
@@ -89,7 +91,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_get_controllers") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             return .array(
                 s.controllerInfos.map { c in
                     .object([
@@ -100,7 +102,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_get_qpairs") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             return .array(
                 s.queueInfos.map { q in
                     var o: [String: JSONValue] = [
@@ -112,7 +114,7 @@ extension RPCMethods {
         }
         register("nvmf_subsystem_get_listeners") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
-            _ = try m.optionalString(&p, "tgt_name")
+            try m.targetName(&p)
             return .array(s.listeners.map { .object(["address": Self.addressJSON($0)]) })
         }
     }

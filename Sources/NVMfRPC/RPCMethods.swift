@@ -19,8 +19,6 @@ public final class RPCMethods: @unchecked Sendable {
     let logger: Logger
     /// The configuration as applied so far (startup file plus RPCs).
     public internal(set) var state: AppliedConfiguration
-    /// Daemon settings `save_config` reports and `nvmf_get_transports` shows.
-    public var transportSettings: () -> [String: JSONValue] = { [:] }
     /// Called by `spdk_kill_instance` (the daemon stops itself).
     public var onKill: (Int32) -> Void = { _ in }
     /// How long a method waits for the poll groups.
@@ -111,6 +109,10 @@ public final class RPCMethods: @unchecked Sendable {
 
     func required(_ p: inout Params, _ key: String) throws(RPCError) -> String {
         do { return try p.requiredString(key) } catch { throw RPCError(error) }
+    }
+
+    func targetName(_ p: inout Params) throws(RPCError) {
+        do { try p.targetName() } catch { throw RPCError(error) }
     }
 
     func optionalString(_ p: inout Params, _ key: String) throws(RPCError) -> String? {

@@ -144,6 +144,12 @@ final class RPCHarness {
             ("nvmf_delete_subsystem", ["nqn": .string("nqn.2026-01.io.swift:none")], "no subsystem"),
             ("spdk_kill_instance", ["sig_name": .string("SIGNOPE")], "unknown signal"),
             ("rpc_get_methods", ["current": .string("yes")], "current: must be a boolean"),
+            ("nvmf_get_subsystems", ["tgt_name": .string("other")], "one target"),
+            (
+                "nvmf_create_subsystem", ["nqn": .string("nqn.2026-01.io.swift:t2"), "tgt_name": .string("x")],
+                "one target"
+            ),
+            ("nvmf_get_transports", ["trtype": .string("TCP")], "RDMA only"),
         ]
         for (method, params, words) in cases {
             let e = h.error(method, params)

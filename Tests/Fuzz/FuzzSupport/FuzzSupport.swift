@@ -145,3 +145,21 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
     ) -> Int32
 #endif
+
+/// A private scratch directory under $TMPDIR holding one 1 MiB file, the
+/// only file a harness lets an aio bdev open.
+public struct ScratchFile {
+    public let directory: String
+    public let path: String
+
+    public init(harness: String, fileName: String) {
+        let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(tmp)/\(harness).XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+        directory = String(cString: dir)
+        path = "\(directory)/\(fileName)"
+        let fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
+        guard fd >= 0, ftruncate(fd, 1 << 20) == 0 else { fatalError("cannot create \(path)") }
+        close(fd)
+    }
+}

@@ -26,14 +26,9 @@ final class ConfigHarness {
     let aioFile: String
 
     init() {
-        let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array("\(tmp)/fuzz-config.XXXXXX".utf8CString)
-        guard let dir = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-        scratchDirectory = String(cString: dir)
-        aioFile = "\(scratchDirectory)/\(Self.aioToken)"
-        let fd = open(aioFile, O_CREAT | O_RDWR | O_TRUNC, 0o600)
-        guard fd >= 0, ftruncate(fd, 1 << 20) == 0 else { fatalError("cannot create \(aioFile)") }
-        close(fd)
+        let scratch = ScratchFile(harness: "fuzz-config", fileName: Self.aioToken)
+        scratchDirectory = scratch.directory
+        aioFile = scratch.path
     }
 
     func constrained(_ call: ConfigCall) -> ConfigCall {
