@@ -68,6 +68,8 @@ public final class AioChannel: BlockDeviceChannel {
     /// Mutable counters of the hot path skip Swift's dynamic exclusivity
     /// checks: only the owning thread touches them, one access at a time.
     @exclusivity(unchecked) public private(set) var inFlight = 0
+    /// The kernel does all of an operation's work; nothing waits for `poll`.
+    public var hasDeferredWork: Bool { false }
 
     init(device: AioBlockDevice, queueDepth: Int) throws(BlockDeviceError) {
         var ctx: io_context_t?

@@ -59,6 +59,12 @@ public protocol BlockDeviceChannel: AnyObject {
     /// hands each to `body`. Returns how many were reaped.
     func poll(maxCompletions: Int, _ body: (BlockCompletion) -> Void) -> Int
 
+    /// True while the channel has work that only its own `poll` advances
+    /// (a RAM device zeroes a large range a chunk per call): the caller must
+    /// keep polling, not sleep until a device event, or that work would move
+    /// one chunk per timer tick.
+    var hasDeferredWork: Bool { get }
+
     /// Operations submitted and not yet reaped.
     var inFlight: Int { get }
 

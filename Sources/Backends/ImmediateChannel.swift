@@ -57,6 +57,8 @@ final class ImmediateChannel<Medium: ImmediateMedium>: BlockDeviceChannel {
     }
 
     var inFlight: Int { completions.count &+ zeroing.count }
+
+    var hasDeferredWork: Bool { zeroing.count > 0 }
     var notificationFD: Int32 { -1 }
 
     func submit(_ request: BlockRequest) -> BlockSubmitResult {

@@ -123,6 +123,9 @@ public final class PollGroup {
                     queue.backendCompleted(slot: slot, error: completion.error)
                 }
             }
+            // Zeroing in steps is work too: the transport's loop must not
+            // sleep until a tick between two steps (adaptive and interrupt modes).
+            if c.hasDeferredWork { handled &+= 1 }
         }
         if !retiringChannels.isEmpty { closeIdleRetiringChannels() }
         return handled

@@ -62,6 +62,7 @@ final class TestMemoryChannel: BlockDeviceChannel {
     }
 
     var inFlight: Int { queued.count + done.count }
+    var hasDeferredWork: Bool { false }
     var notificationFD: Int32 { -1 }
     func acknowledgeNotification() {}
 

@@ -52,6 +52,7 @@ final class BenchMemoryChannel: BlockDeviceChannel {
     }
 
     var inFlight: Int { submittedCount + completedCount }
+    var hasDeferredWork: Bool { false }
     var notificationFD: Int32 { -1 }
     func acknowledgeNotification() {}
 
