@@ -44,7 +44,7 @@ public final class RPCMethods: @unchecked Sendable {
     public func handle(_ bytes: [UInt8]) -> JSONValue? {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
-            return RPCResponse.error(id: .null, .parseError("not valid JSON"))
+            return RPCResponse.error(id: .null, .parseError(error.message))
         }
         if case .array = value {
             return RPCResponse.error(id: .null, .invalidRequest("batch requests are not supported"))

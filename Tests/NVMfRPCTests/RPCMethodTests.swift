@@ -238,7 +238,11 @@ final class RPCHarness {
     @Test func malformedInputGetsJSONRPCErrors() {
         let h = RPCHarness()
         let parse = h.methods.handle(Array("{\"jsonrpc\":".utf8))
-        #expect(parse == RPCResponse.error(id: .null, .parseError("not valid JSON")))
+        #expect(
+            parse
+                == RPCResponse.error(
+                    id: .null,
+                    .parseError("not valid JSON (at byte 11: a value was expected, found the end of the text)")))
         let batch = h.methods.handle(Array("[{\"jsonrpc\":\"2.0\",\"method\":\"spdk_get_version\",\"id\":1}]".utf8))
         if case .object(let o)? = batch, case .object(let e)? = o["error"] {
             #expect(e["code"] == .number(-32600))
