@@ -37,6 +37,9 @@ swift build -c release --static-swift-stdlib --product nvmf-tgt
 swift build -c release --static-swift-stdlib --product nvmf-rpc
 
 failed=()
+lab_log=$(mktemp)
+failure_lines=$(mktemp)
+trap 'rm -f "$lab_log" "$failure_lines"' EXIT
 for suite in ${LAB_SUITES:-bookworm trixie}; do
   export LAB_SUITE="$suite"
   echo "== lab guest ($suite)"
@@ -45,7 +48,11 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
   echo "lab image ($suite) ready in $(( $(date +%s) - t0 )) s"
   run_lab() {
     echo "== lab ($suite): $*"
-    if ! lab/run "$@"; then failed+=("$suite: $*"); fi
+    if ! lab/run "$@" 2>&1 | tee "$lab_log"; then
+      failed+=("$suite: $*")
+      # CI shows only the end of the log: keep each failure's own lines for the summary.
+      grep -E '✘|FAIL|not ok|Fatal error|error:' "$lab_log" | head -20 | sed "s|^|  $suite $1: |" >> "$failure_lines" || true
+    fi
   }
   run_lab lab/tests/smoke.sh
   for t in lab/tests/*.sh; do
@@ -62,11 +69,15 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
   # Two-machine tests: a target guest and a host guest on their own link.
   for t in lab/tests/pair/*.target.sh; do
     echo "== lab ($suite, two guests): $t"
-    if ! lab/run-pair "$t" "${t%.target.sh}.host.sh"; then failed+=("$suite: $t (two guests)"); fi
+    if ! lab/run-pair "$t" "${t%.target.sh}.host.sh" 2>&1 | tee "$lab_log"; then
+      failed+=("$suite: $t (two guests)")
+      grep -E '✘|FAIL|not ok|Fatal error|error:' "$lab_log" | head -20 | sed "s|^|  $suite $t: |" >> "$failure_lines" || true
+    fi
   done
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED lab tests: ${failed[*]}"
+  cat "$failure_lines"
   exit 1
 fi
 echo "all tests passed"
