@@ -77,6 +77,13 @@ let package = Package(
         .executableTarget(
             name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
             path: "perf/target-core/Sources/target-core-bench"),
+        // CPU per JSON-RPC request on the RPC thread (perf/RESULTS.md §10).
+        .executableTarget(
+            name: "rpc-bench",
+            dependencies: [
+                "Target", "Backends", "NVMfConfig", "NVMfRPC", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "perf/rpc/Sources/rpc-bench"),
         // 4 KiB random I/O through AioBlockDevice, compared with fio (perf/backends/run.sh).
         .executableTarget(name: "aio-bench", dependencies: ["Backends", "CShims"], path: "perf/backends/aio-bench"),
         // Verbs latency benchmark against perftest (perf/verbs/RESULTS.md).

@@ -24,6 +24,7 @@ public final class RPCMethods: @unchecked Sendable {
     /// How long a method waits for the poll groups.
     public var messageTimeoutMilliseconds = 30_000
     private(set) var table: [String: Method] = [:]
+    private let pollGroupsDone = TicketedCompletion()
 
     public init(target: NVMfTarget, state: AppliedConfiguration, logger: Logger) {
         self.target = target
@@ -136,29 +137,45 @@ public final class RPCMethods: @unchecked Sendable {
 
     /// Waits for a barrier's completion (poll groups letting go of something).
     func waitForPollGroups(_ start: (@escaping @Sendable () -> Void) throws(TargetError) -> Void) throws(RPCError) {
-        let done = Completion()
-        do { try start { done.signal() } } catch { throw targetError(error) }
-        guard done.wait(milliseconds: messageTimeoutMilliseconds) else {
+        let ticket = pollGroupsDone.next()
+        let done = pollGroupsDone
+        do { try start { done.signal(ticket) } } catch { throw targetError(error) }
+        guard done.wait(for: ticket, milliseconds: messageTimeoutMilliseconds) else {
             throw .internalError("poll groups did not answer within \(messageTimeoutMilliseconds) ms")
         }
     }
 }
 
-/// A one-shot signal another thread can wait for with a timeout.
-final class Completion: Sendable {
-    private let done = Atomic<Bool>(false)
+/// Signals the RPC thread waits for, with a timeout: one per `RPCMethods`,
+/// reused by every call (a pipe per call was a visible share of a small
+/// request's cost). Methods run one at a time, so one waiter; each wait has
+/// its own ticket, so the late signal of a call that timed out cannot end a
+/// later call's wait.
+final class TicketedCompletion: Sendable {
+    private let issued = Atomic<UInt64>(0)
+    private let signalled = Atomic<UInt64>(0)
     private let pipe = WakeupPipe()
 
-    func signal() {
-        done.store(true, ordering: .releasing)
+    /// The ticket of the next wait.
+    func next() -> UInt64 { issued.add(1, ordering: .relaxed).newValue }
+
+    /// Ends the wait for `ticket` (any thread; signals of older tickets are no-ops).
+    func signal(_ ticket: UInt64) {
+        var current = signalled.load(ordering: .relaxed)
+        while current < ticket {
+            let (exchanged, original) = signalled.compareExchange(
+                expected: current, desired: ticket, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
         pipe.signal()
     }
 
-    /// True once signalled; false after `milliseconds` without.
-    func wait(milliseconds: Int) -> Bool {
+    /// True once `ticket` is signalled; false after `milliseconds` without.
+    func wait(for ticket: UInt64, milliseconds: Int) -> Bool {
         let deadline = RPCServer.milliseconds() &+ UInt64(max(milliseconds, 0))
         while true {
-            if done.load(ordering: .acquiring) { return true }
+            if signalled.load(ordering: .acquiring) >= ticket { return true }
             let now = RPCServer.milliseconds()
             guard now < deadline else { return false }
             var fd = pollfd(fd: pipe.readFD, events: Int16(POLLIN), revents: 0)

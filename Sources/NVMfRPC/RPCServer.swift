@@ -165,6 +165,7 @@ public final class RPCServer: @unchecked Sendable {
         // and may answer later under full load, as SPDK's app thread does
         // when it shares a core.
         _ = cshims_set_thread_nice(19)
+        _ = cshims_set_thread_name("nvmf-rpc")
         var clients: [Client] = []
         var fds: [pollfd] = []
         // One receive buffer for the thread's life: zeroing 64 KiB for every
@@ -179,7 +180,7 @@ public final class RPCServer: @unchecked Sendable {
                 fds.append(pollfd(fd: c.fd, events: events, revents: 0))
             }
             _ = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 1000) }
-            wake.clear()
+            if fds[1].revents != 0 { wake.clear() }
             let now = Self.milliseconds()
             var gone: Set<Int32> = []
             for (i, c) in clients.enumerated() {
@@ -229,6 +230,7 @@ public final class RPCServer: @unchecked Sendable {
             if n == 0 { return false }  // closed (mid-request or not: nothing to answer)
             if n < 0 { return errno == EAGAIN || errno == EINTR }
             c.lastActivity = now
+            let drained = n < chunk.count  // a short read took all there was: no need to ask again
             let values: [[UInt8]]
             do {
                 values = try c.splitter.append(chunk[0..<n])
@@ -247,6 +249,7 @@ public final class RPCServer: @unchecked Sendable {
                 if let response = methods.handle(v) { queue(response, to: c) }
             }
             if c.output.count > limits.maxPendingOutputBytes { return false }
+            if drained { return true }
         }
     }
 
