@@ -194,6 +194,22 @@ extension NVMeStatus {
             codeType: .commandSpecific, code: 0x84, doNotRetry: true)
     }
 
+    // MARK: Path related (SCT 3)
+    // Never DNR: a multipath host fails the command over to another path
+    // (Linux: nvme_is_path_error, then FAILOVER unless DNR is set).
+    /// 01h Asymmetric Access Persistent Loss.
+    @inlinable public static var anaPersistentLoss: NVMeStatus {
+        NVMeStatus(codeType: .path, code: 0x01, doNotRetry: false)
+    }
+    /// 02h Asymmetric Access Inaccessible.
+    @inlinable public static var anaInaccessible: NVMeStatus {
+        NVMeStatus(codeType: .path, code: 0x02, doNotRetry: false)
+    }
+    /// 03h Asymmetric Access Transition.
+    @inlinable public static var anaTransition: NVMeStatus {
+        NVMeStatus(codeType: .path, code: 0x03, doNotRetry: false)
+    }
+
     // MARK: Media (SCT 2)
     /// 80h Write Fault.
     @inlinable public static var writeFault: NVMeStatus {

@@ -116,14 +116,19 @@ extension AppliedConfiguration {
                 let s = try target.addSubsystem(
                     nqn: c.nqn, serialNumber: c.serialNumber, modelNumber: c.modelNumber, allowAnyHost: c.allowAnyHost,
                     maxNamespaces: c.maxNamespaces,
-                    controllerIDRange: UInt16(c.minControllerID)...UInt16(c.maxControllerID))
+                    controllerIDRange: UInt16(c.minControllerID)...UInt16(c.maxControllerID),
+                    anaReporting: c.anaReporting)
                 subsystems.append(s)
                 return .subsystem(nqn: s.nqn)
             } catch {
                 throw fail(describe(error))
             }
-        case .nvmfSubsystemAddListener(let nqn, let l):
+        case .nvmfSubsystemAddListener(let nqn, let l, let anaState):
             let s = try subsystem(nqn)
+            // A state other than optimized needs ANA reporting: refused before anything is made.
+            if let state = anaState, state != .optimized, !s.anaReporting {
+                throw fail(describe(.anaReportingDisabled(nqn)))
+            }
             // PORTID is 16 bits; FFFFh is reserved. A config with more
             // distinct listeners is refused rather than trapping.
             guard
@@ -134,13 +139,20 @@ extension AppliedConfiguration {
                 addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID, portID: portID)
             do { try s.addListener(address) } catch { throw fail(describe(error)) }
             if !out.listeners.contains(l) { out.listeners.append(l) }
+            if let state = anaState, s.anaReporting {
+                do { try s.setANAState(state, listener: address) } catch { throw fail(describe(error)) }
+            }
+        case .nvmfSubsystemListenerSetANAState(let nqn, let l, let state, let group):
+            let s = try subsystem(nqn)
+            let address = ListenerAddress(addressFamily: l.addressFamily, address: l.address, serviceID: l.serviceID)
+            do { try s.setANAState(state, listener: address, groupID: group) } catch { throw fail(describe(error)) }
         case .nvmfSubsystemAddNamespace(let nqn, let n):
             let s = try subsystem(nqn)
             guard let device = target.device(named: n.bdevName) else { throw fail("no bdev named \"\(n.bdevName)\"") }
             do {
                 let ns = try s.addNamespace(
                     device: device, namespaceID: n.namespaceID, uuid: n.uuid, nguid: n.nguid, eui64: n.eui64,
-                    readOnly: device.isReadOnly)
+                    readOnly: device.isReadOnly, anaGroupID: n.anaGroupID)
                 return .namespace(nsid: ns.namespaceID)
             } catch {
                 throw fail(describe(error))
@@ -173,6 +185,9 @@ extension ConfigFile {
         case .deviceClaimed(let n, let by): return "bdev \"\(n)\" is in use by \(by)"
         case .cannotListen(let why): return why
         case .unknownListener(let a): return "no listener at \(a)"
+        case .anaReportingDisabled(let n):
+            return "subsystem \"\(n)\" was created without ana_reporting (ANA states and groups need it)"
+        case .invalidANAGroup(let g): return "anagrpid \(g) is outside 1...max_namespaces"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Backends
+import NVMe
 
 /// One supported configuration call: SPDK's JSON-RPC method names and
 /// parameters, decoded and validated before anything is created.
@@ -13,8 +14,10 @@ public enum ConfigCall: Equatable, Sendable {
     case nvmfCreateTransport(TransportConfig)
     /// `nvmf_create_subsystem`.
     case nvmfCreateSubsystem(SubsystemConfig)
-    /// `nvmf_subsystem_add_listener`.
-    case nvmfSubsystemAddListener(nqn: String, listener: ListenerConfig)
+    /// `nvmf_subsystem_add_listener`; `anaState` (SPDK's `ana_state`) for every group of the listener.
+    case nvmfSubsystemAddListener(nqn: String, listener: ListenerConfig, anaState: ANAState?)
+    /// `nvmf_subsystem_listener_set_ana_state`: one group (`anagrpid`) or all.
+    case nvmfSubsystemListenerSetANAState(nqn: String, listener: ListenerConfig, state: ANAState, groupID: UInt32?)
     /// `nvmf_subsystem_add_ns`.
     case nvmfSubsystemAddNamespace(nqn: String, namespace: NamespaceConfig)
     /// `nvmf_subsystem_add_host`.
@@ -24,7 +27,39 @@ public enum ConfigCall: Equatable, Sendable {
     public static let supportedMethods = [
         "bdev_malloc_create", "bdev_aio_create", "bdev_null_create", "nvmf_create_transport",
         "nvmf_create_subsystem", "nvmf_subsystem_add_listener", "nvmf_subsystem_add_ns", "nvmf_subsystem_add_host",
+        "nvmf_subsystem_listener_set_ana_state",
     ]
+
+    /// ANA state names: SPDK's three, and the two it prints but does not
+    /// take (persistent loss, change), which this target also sets.
+    public static let anaStateNames: [(String, ANAState)] = [
+        ("optimized", .optimized), ("non_optimized", .nonOptimized), ("inaccessible", .inaccessible),
+        ("persistent_loss", .persistentLoss), ("change", .change),
+    ]
+
+    /// The name of `state` in SPDK's spelling.
+    public static func name(of state: ANAState) -> String {
+        anaStateNames.first { $0.1 == state }!.0
+    }
+
+    static func anaState(_ p: inout Params, _ key: String, required: Bool) throws(ConfigError) -> ANAState? {
+        guard let name = required ? try p.requiredString(key) : try p.string(key) else { return nil }
+        guard let state = anaStateNames.first(where: { $0.0 == name })?.1 else {
+            throw ConfigError(
+                path: "\(p.path).\(key)",
+                message: "unknown ANA state \"\(name)\" (\(anaStateNames.map { $0.0 }.joined(separator: ", ")))")
+        }
+        return state
+    }
+
+    static func listenAddress(_ p: inout Params) throws(ConfigError) -> ListenerConfig {
+        guard var a = try p.object("listen_address") else {
+            throw ConfigError(path: "\(p.path).listen_address", message: "required")
+        }
+        let listener = try ListenerConfig(&a)
+        try a.finish()
+        return listener
+    }
 
     /// Decodes one `{method, params}` call.
     ///
@@ -61,18 +96,17 @@ public enum ConfigCall: Equatable, Sendable {
         case "nvmf_subsystem_add_listener":
             let nqn = try p.requiredString("nqn")
             try p.targetName()
-            guard var a = try p.object("listen_address") else {
-                throw ConfigError(path: "\(p.path).listen_address", message: "required")
-            }
-            let listener = try ListenerConfig(&a)
-            try a.finish()
+            let listener = try listenAddress(&p)
             try p.ignoreIfDefault("secure_channel", default: .bool(false))
-            if let state = try p.string("ana_state"), state != "optimized" {
-                throw ConfigError(
-                    path: "\(p.path).ana_state",
-                    message: "ANA is not supported yet (only \"optimized\", every listener's state, is accepted)")
-            }
-            call = .nvmfSubsystemAddListener(nqn: nqn, listener: listener)
+            let state = try anaState(&p, "ana_state", required: false)
+            call = .nvmfSubsystemAddListener(nqn: nqn, listener: listener, anaState: state)
+        case "nvmf_subsystem_listener_set_ana_state":
+            let nqn = try p.requiredString("nqn")
+            try p.targetName()
+            let listener = try listenAddress(&p)
+            let state = try anaState(&p, "ana_state", required: true)!
+            let group = try p.integer("anagrpid", in: 1...Int(UInt32.max)).map { UInt32($0) }
+            call = .nvmfSubsystemListenerSetANAState(nqn: nqn, listener: listener, state: state, groupID: group)
         case "nvmf_subsystem_add_ns":
             let nqn = try p.requiredString("nqn")
             try p.targetName()

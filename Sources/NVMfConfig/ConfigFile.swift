@@ -112,7 +112,8 @@ public struct ConfigFile: Equatable, Sendable {
             .nvmfSubsystemAddNamespace(nqn: defaultSubsystemNQN, namespace: NamespaceConfig(bdevName: "Malloc0")),
             .nvmfSubsystemAddListener(
                 nqn: defaultSubsystemNQN,
-                listener: ListenerConfig(addressFamily: family, address: address, serviceID: String(port))),
+                listener: ListenerConfig(addressFamily: family, address: address, serviceID: String(port)),
+                anaState: nil),
         ]
         return ConfigFile(entries: calls.enumerated().map { Entry(call: $1, path: "embedded default[\($0)]") })
     }

@@ -9,6 +9,8 @@ public struct SubsystemConfig: Equatable, Sendable {
     public var maxNamespaces: Int = 32
     public var minControllerID: Int = 1
     public var maxControllerID: Int = 0xFFEF
+    /// `ana_reporting`: ANA groups and per-listener states are reported.
+    public var anaReporting: Bool = false
 
     public init(nqn: String) { self.nqn = nqn }
 
@@ -35,7 +37,7 @@ public struct SubsystemConfig: Equatable, Sendable {
         guard minControllerID <= maxControllerID else {
             throw ConfigError(path: "\(p.path).min_cntlid", message: "must not exceed max_cntlid")
         }
-        try p.ignoreIfDefault("ana_reporting", default: .bool(false))
+        anaReporting = try p.bool("ana_reporting") ?? false
         try p.ignoreIfDefault("passthrough", default: .bool(false))
         try p.ignoreIfDefault("enable_nssr", default: .bool(false))
     }
@@ -97,6 +99,8 @@ public struct NamespaceConfig: Equatable, Sendable {
     public var uuid: DeviceUUID?
     public var nguid: [UInt8]?
     public var eui64: [UInt8]?
+    /// `anagrpid`; nil (or 0 in the file) is SPDK's default, the NSID.
+    public var anaGroupID: UInt32?
 
     public init(bdevName: String, namespaceID: UInt32? = nil) {
         self.bdevName = bdevName
@@ -109,15 +113,11 @@ public struct NamespaceConfig: Equatable, Sendable {
         uuid = try ConfigCall.uuidField(&p, "uuid")
         nguid = try NamespaceConfig.hexField(&p, "nguid", bytes: 16)
         eui64 = try NamespaceConfig.hexField(&p, "eui64", bytes: 8)
-        // ANA and reservations are not implemented yet (issues 14, 15): a
-        // group other than SPDK's default (the NSID, what its save_config
-        // writes) and a PTPL file would be settings accepted and ignored.
-        if let g = try p.integer("anagrpid", in: 0...Int(UInt32.max)), g != 0, g != Int(namespaceID ?? 0) {
-            throw ConfigError(
-                path: "\(p.path).anagrpid",
-                message: "ANA groups are not supported yet (only 0 or the nsid, SPDK's default, is accepted)")
-        }
+        // The subsystem checks the range (1...max_namespaces) when the namespace is added.
+        if let g = try p.integer("anagrpid", in: 0...Int(UInt32.max)), g != 0 { anaGroupID = UInt32(g) }
         try p.ignoreIfDefault("no_auto_visible", default: .bool(false))
+        // Reservations are not implemented yet (issue 15): a PTPL file would
+        // be a setting accepted and ignored.
         if try p.string("ptpl_file") != nil {
             throw ConfigError(
                 path: "\(p.path).ptpl_file", message: "persistent reservations are not supported yet")

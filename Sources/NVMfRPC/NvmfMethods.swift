@@ -34,6 +34,10 @@ extension RPCMethods {
             _ = try m.applyConfigCall("nvmf_subsystem_add_listener", &p)
             return .bool(true)
         }
+        register("nvmf_subsystem_listener_set_ana_state") { m, p throws(RPCError) in
+            _ = try m.applyConfigCall("nvmf_subsystem_listener_set_ana_state", &p)
+            return .bool(true)
+        }
         register("nvmf_subsystem_remove_listener") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
             try m.targetName(&p)
@@ -105,8 +109,11 @@ extension RPCMethods {
             try m.targetName(&p)
             return .array(
                 s.queueInfos.map { q in
+                    // completed_nvme_io (ours, not SPDK's): commands the queue has run, so a
+                    // script can see which path carries the I/O.
                     var o: [String: JSONValue] = [
                         "cntlid": .int(q.controllerID), "qid": .int(q.queueID), "state": .string("active"),
+                        "completed_nvme_io": .int(q.commands),
                     ]
                     if let l = q.listener { o["listen_address"] = Self.addressJSON(l) }
                     return .object(o)
@@ -115,7 +122,17 @@ extension RPCMethods {
         register("nvmf_subsystem_get_listeners") { m, p throws(RPCError) in
             let s = try m.subsystem(&p)
             try m.targetName(&p)
-            return .array(s.listeners.map { .object(["address": Self.addressJSON($0)]) })
+            return .array(
+                s.listeners.map { l in
+                    var o: [String: JSONValue] = ["address": Self.addressJSON(l)]
+                    if let states = s.anaStates(listener: l) {
+                        o["ana_states"] = .array(
+                            states.enumerated().map { i, state in
+                                .object(["ana_group": .int(i + 1), "ana_state": .string(ConfigCall.name(of: state))])
+                            })
+                    }
+                    return .object(o)
+                })
         }
     }
 
@@ -148,13 +165,15 @@ extension RPCMethods {
             "hosts": .array(s.allowedHosts.map { .object(["nqn": .string($0)]) }),
             "serial_number": .string(s.serialNumber), "model_number": .string(s.modelNumber),
             "max_namespaces": .int(s.maxNamespaces), "min_cntlid": .int(s.controllerIDRange.lowerBound),
-            "max_cntlid": .int(s.controllerIDRange.upperBound),
+            "max_cntlid": .int(s.controllerIDRange.upperBound), "ana_reporting": .bool(s.anaReporting),
             "namespaces": .array(
                 s.namespaceInfos.map { n in
-                    .object([
+                    var o: [String: JSONValue] = [
                         "nsid": .int(n.namespaceID), "bdev_name": .string(n.deviceName), "name": .string(n.deviceName),
                         "nguid": .string(hex(n.nguid)), "uuid": .string(uuidString(n.uuid)),
-                    ])
+                    ]
+                    if s.anaReporting { o["anagrpid"] = .int(n.anaGroupID) }
+                    return .object(o)
                 }),
         ])
     }

@@ -57,7 +57,7 @@ extension RPCMethods {
                         "nqn": .string(s.nqn), "serial_number": .string(s.serialNumber),
                         "model_number": .string(s.modelNumber), "allow_any_host": .bool(s.allowAnyHost),
                         "max_namespaces": .int(s.maxNamespaces), "min_cntlid": .int(s.controllerIDRange.lowerBound),
-                        "max_cntlid": .int(s.controllerIDRange.upperBound),
+                        "max_cntlid": .int(s.controllerIDRange.upperBound), "ana_reporting": .bool(s.anaReporting),
                     ]),
                 ]))
             for l in s.listeners {
@@ -66,6 +66,18 @@ extension RPCMethods {
                         "method": .string("nvmf_subsystem_add_listener"),
                         "params": .object(["nqn": .string(s.nqn), "listen_address": Self.addressJSON(l)]),
                     ]))
+                // SPDK's save_config leaves ANA states out; ours keeps them, one
+                // call per group that is not optimized (SPDK's rpc accepts these calls).
+                for (i, state) in (s.anaStates(listener: l) ?? []).enumerated() where state != .optimized {
+                    nvmf.append(
+                        .object([
+                            "method": .string("nvmf_subsystem_listener_set_ana_state"),
+                            "params": .object([
+                                "nqn": .string(s.nqn), "listen_address": Self.addressJSON(l),
+                                "ana_state": .string(ConfigCall.name(of: state)), "anagrpid": .int(i + 1),
+                            ]),
+                        ]))
+                }
             }
             for h in s.allowedHosts {
                 nvmf.append(
@@ -80,6 +92,7 @@ extension RPCMethods {
                     "nguid": .string(Self.hex(n.nguid)), "uuid": .string(Self.uuidString(n.uuid)),
                 ]
                 if n.eui64.contains(where: { $0 != 0 }) { ns["eui64"] = .string(Self.hex(n.eui64)) }
+                if s.anaReporting { ns["anagrpid"] = .int(n.anaGroupID) }
                 nvmf.append(
                     .object([
                         "method": .string("nvmf_subsystem_add_ns"),

@@ -16,6 +16,7 @@ struct NVMfRPCCommand: ParsableCommand {
             BdevNullCreate.self, BdevNullDelete.self, BdevGetBdevs.self,
             NvmfCreateTransport.self, NvmfGetTransports.self, NvmfCreateSubsystem.self, NvmfDeleteSubsystem.self,
             NvmfGetSubsystems.self, NvmfSubsystemAddListener.self, NvmfSubsystemRemoveListener.self,
+            NvmfSubsystemListenerSetAnaState.self,
             NvmfSubsystemAddNs.self, NvmfSubsystemRemoveNs.self, NvmfSubsystemAddHost.self,
             NvmfSubsystemRemoveHost.self, NvmfSubsystemAllowAnyHost.self, NvmfSubsystemGetControllers.self,
             NvmfSubsystemGetQpairs.self, NvmfSubsystemGetListeners.self, NvmfGetStats.self,

@@ -50,11 +50,15 @@ extension TargetQueue {
                 out.zeroFill()
                 break
             }
+            let anaGroupID = s.anaReporting ? ns.anaGroupID : 0
             if command.cns == IdentifyCNS.namespace {
-                ns.identifyData(namespaceID: nsid).encode(into: out)
+                var d = ns.identifyData(namespaceID: nsid)
+                d.anaGroupID = anaGroupID
+                d.encode(into: out)
             } else {
                 var d = IndependentIdentifyNamespaceData()
                 d.attributes = ns.isReadOnly ? 1 : 0
+                d.anaGroupID = anaGroupID
                 d.encode(into: out)
             }
         case IdentifyCNS.activeNamespaceList:
@@ -104,6 +108,15 @@ extension TargetQueue {
             d.optionalNVMCommands = 0x0C  // Dataset Management, Write Zeroes
             d.volatileWriteCache = Self.hasVolatileWriteCache(c) ? 1 : 0
             d.subsystemNQN = s.nqn
+            if s.anaReporting {
+                d.multiPathCapabilities |= 0x08  // CMIC bit 3: ANA reporting
+                d.asyncEventsSupported |= AsyncEventConfiguration.anaChange
+                d.anaTransitionTime = Subsystem.anaTransitionTimeSeconds
+                d.anaCapabilities = Subsystem.anaCapabilities
+                // SPDK's numbering: group IDs 1...max_namespaces, one per possible NSID.
+                d.anaGroupMax = UInt32(s.maxNamespaces)
+                d.numberOfANAGroupIDs = UInt32(s.maxNamespaces)
+            }
         } else {
             d.subsystemNQN = target.discoveryNQN
         }
@@ -133,6 +146,7 @@ extension TargetQueue {
                 c.isDiscovery
                 ? AsyncEventConfiguration.discoveryChange
                 : AsyncEventConfiguration.namespaceAttribute | AsyncEventConfiguration.smartWarnings
+                    | (c.subsystem?.anaReporting == true ? AsyncEventConfiguration.anaChange : 0)
             guard value & ~supported == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
             c.asyncEventConfiguration = value
             return .success()

@@ -19,6 +19,7 @@ extension TargetQueue {
             return failIO(command, NVMeStatus.invalidNamespace.at(4))
         }
         let ns = namespaces[Int(nsid) - 1]
+        if !ns.anaState.isAccessible { return failIO(command, ns.anaState.pathStatus ?? .anaInaccessible) }
         switch command.opcode {
         case IOOpcode.read, IOOpcode.write:
             let rw = ReadWriteCommand(command)
@@ -157,7 +158,15 @@ extension TargetQueue {
                 return
             }
             namespaceGeneration = s.generation.load(ordering: .acquiring)
-            for i in namespaces.indices { namespaces[i] = s.namespaces[UInt32(i + 1)]?.entry ?? .absent }
+            // The controller's path is its admin queue's listener (log 0Ch reports the same).
+            let listener = controller?.adminQueue?.listener
+            for i in namespaces.indices {
+                guard let ns = s.namespaces[UInt32(i + 1)] else {
+                    namespaces[i] = .absent
+                    continue
+                }
+                namespaces[i] = ns.entry(anaState: s.anaStateLocked(group: ns.anaGroupID, listener: listener))
+            }
             ioPaused = s.stateLocked != .active || (controller?.isTornDown ?? true)
         }
     }

@@ -32,6 +32,9 @@ extension ListenerAddress {
         transportType == other.transportType && addressFamily == other.addressFamily && address == other.address
             && serviceID == other.serviceID
     }
+
+    /// The endpoint as a dictionary key (what `isSameEndpoint` compares).
+    var endpointKey: String { "\(transportType)/\(addressFamily)/\(address)/\(serviceID)" }
 }
 
 /// A fabric the target drives: it listens where the target's listener
@@ -79,4 +82,8 @@ public enum TargetError: Error, Hashable, Sendable {
     case cannotListen(String)
     /// The subsystem has no listener at this address.
     case unknownListener(String)
+    /// An ANA call on a subsystem created without ANA reporting (its NQN).
+    case anaReportingDisabled(String)
+    /// An ANA group ID outside 1...maxNamespaces.
+    case invalidANAGroup(UInt32)
 }

@@ -34,12 +34,14 @@ extension TargetQueue {
             page = WireCopy.page(size: CommandEffectsLog.wireSize) {
                 CommandEffectsLog.encode(admin: Self.supportedAdminCommands, io: Self.supportedIOCommands, into: $0)
             }
-        case LogPageID.asymmetricNamespaceAccess where !c.isDiscovery:
-            let ids = c.subsystem.map { $0.namespaces.keys.sorted() } ?? []
-            let withNamespaces = command.specificField & 1 == 0
-            let count = c.subsystem?.anaChangeCount ?? 0
-            page = WireCopy.page(size: ANALog.size(namespaceCount: ids.count, includeNamespaces: withNamespaces)) {
-                ANALog.encode(changeCount: count, namespaceIDs: ids, includeNamespaces: withNamespaces, into: $0)
+        case LogPageID.asymmetricNamespaceAccess where c.subsystem?.anaReporting == true:
+            // Without ANA reporting the log is not supported (SPDK), as CMIC says.
+            let s = c.subsystem!
+            let groups = s.anaLogGroupsLocked(for: c)
+            let withNamespaces = command.specificField & 1 == 0  // LSP bit 0: RGO
+            let count = s.anaChangeCount
+            page = WireCopy.page(size: ANALog.size(groups: groups, includeNamespaces: withNamespaces)) {
+                ANALog.encode(changeCount: count, groups: groups, includeNamespaces: withNamespaces, into: $0)
             }
         default:
             return .failure(NVMeStatus.invalidLogPage.at(40))

@@ -26,6 +26,9 @@ public final class NVMfTarget: @unchecked Sendable {
     var transports: [any Transport] { attachedTransports.compactMap(\.transport) }
     /// GENCTR of the discovery log: bumped whenever any host's view may change.
     var discoveryGeneration: UInt64 = 1
+    /// Some subsystem's listener has an ANA group in the change state: poll
+    /// groups' ticks check it against ANATT (`expireANATransitionsLocked`).
+    var anaTransitionsPending = false
     /// Controllers of the discovery subsystem.
     var discoveryControllers: [UInt16: Controller] = [:]
     var nextDiscoveryControllerID: UInt16 = 1
@@ -65,7 +68,8 @@ public final class NVMfTarget: @unchecked Sendable {
     @discardableResult
     public func addSubsystem(
         nqn: String, serialNumber: String = "", modelNumber: String = "Swift NVMe-oF target",
-        allowAnyHost: Bool = false, maxNamespaces: Int = 32, controllerIDRange: ClosedRange<UInt16> = 1...0xFFEF
+        allowAnyHost: Bool = false, maxNamespaces: Int = 32, controllerIDRange: ClosedRange<UInt16> = 1...0xFFEF,
+        anaReporting: Bool = false
     ) throws(TargetError) -> Subsystem {
         guard NQN.isValid(nqn), nqn != discoveryNQN else { throw .invalidNQN(nqn) }
         guard controllerIDRange.lowerBound >= 1, controllerIDRange.upperBound <= 0xFFEF else {
@@ -76,7 +80,8 @@ public final class NVMfTarget: @unchecked Sendable {
             let serial = serialNumber.isEmpty ? Self.serial(for: nqn) : serialNumber
             let s = Subsystem(
                 target: self, nqn: nqn, serialNumber: serial, modelNumber: modelNumber, allowAnyHost: allowAnyHost,
-                maxNamespaces: min(max(maxNamespaces, 1), 1024), controllerIDRange: controllerIDRange)
+                maxNamespaces: min(max(maxNamespaces, 1), 1024), controllerIDRange: controllerIDRange,
+                anaReporting: anaReporting)
             subsystemsByNQN[nqn] = s
             subsystemOrder.append(nqn)
             discoveryChangedLocked()

@@ -18,12 +18,14 @@ public final class Namespace {
     public let eui64: [UInt8]
     /// True when writes are refused (the device's or the configuration's choice).
     public let isReadOnly: Bool
+    /// ANAGRPID: the ANA group whose per-listener state applies to it.
+    public let anaGroupID: UInt32
     /// Index of the namespace in the target and in every poll group's channel table.
     let globalIndex: Int
 
     init(
         namespaceID: UInt32, device: any BlockDevice, uuid: [UInt8], nguid: [UInt8], eui64: [UInt8],
-        readOnly: Bool, globalIndex: Int
+        readOnly: Bool, anaGroupID: UInt32, globalIndex: Int
     ) {
         self.namespaceID = namespaceID
         self.device = device
@@ -31,6 +33,7 @@ public final class Namespace {
         self.nguid = nguid
         self.eui64 = eui64
         self.isReadOnly = readOnly || device.isReadOnly
+        self.anaGroupID = anaGroupID
         self.globalIndex = globalIndex
     }
 
@@ -46,11 +49,12 @@ public final class Namespace {
         return s
     }
 
-    /// The I/O path's copy of what it needs, free of references.
-    var entry: NamespaceEntry {
+    /// The I/O path's copy of what it needs, free of references, for a
+    /// path whose ANA state for this namespace's group is `anaState`.
+    func entry(anaState: ANAState) -> NamespaceEntry {
         NamespaceEntry(
             present: true, readOnly: isReadOnly, volatileWriteCache: device.hasVolatileWriteCache,
-            blockShift: blockShift, blockCount: blockCount, channelIndex: globalIndex)
+            anaState: anaState, blockShift: blockShift, blockCount: blockCount, channelIndex: globalIndex)
     }
 
     /// Identify Namespace (CNS 00h) for this namespace.
@@ -81,10 +85,14 @@ struct NamespaceEntry: Sendable {
     var present: Bool
     var readOnly: Bool
     var volatileWriteCache: Bool
+    /// This path's ANA state for the namespace: I/O runs only when optimized
+    /// or non-optimized, and gets the path status otherwise.
+    var anaState: ANAState
     var blockShift: UInt8
     var blockCount: UInt64
     var channelIndex: Int
 
     static let absent = NamespaceEntry(
-        present: false, readOnly: true, volatileWriteCache: false, blockShift: 9, blockCount: 0, channelIndex: -1)
+        present: false, readOnly: true, volatileWriteCache: false, anaState: .optimized, blockShift: 9, blockCount: 0,
+        channelIndex: -1)
 }

@@ -153,6 +153,7 @@ public final class PollGroup {
                 c.checkKeepAliveLocked(now: now, &actions)
                 if !c.isTornDown { c.deliverEventsLocked(&actions) }
             }
+            if target.anaTransitionsPending { target.expireANATransitionsLocked(now: now) }
         }
         actions.run()
         for q in overdue {

@@ -26,6 +26,10 @@ public final class Subsystem {
     public let maxNamespaces: Int
     /// Controller IDs this subsystem hands out.
     public let controllerIDRange: ClosedRange<UInt16>
+    /// Asymmetric Namespace Access reporting (SPDK's `ana_reporting`): the
+    /// controllers report ANA groups, per-listener states, log 0Ch and its
+    /// event; off, every path is optimized and none of it is reported.
+    public let anaReporting: Bool
 
     var stateLocked: SubsystemState = .inactive
     var allowAnyHostLocked: Bool
@@ -42,10 +46,13 @@ public final class Subsystem {
     let generation = UnsafeAtomic<UInt64>.create(0)
     /// ANA change counter (log 0Ch CHGCNT).
     var anaChangeCount: UInt64 = 1
+    /// ANA states by listener (`ListenerAddress.endpointKey`); a listener
+    /// without an entry is optimized for every group.
+    var listenerANAStates: [String: ListenerANAStates] = [:]
 
     init(
         target: NVMfTarget, nqn: String, serialNumber: String, modelNumber: String, allowAnyHost: Bool,
-        maxNamespaces: Int, controllerIDRange: ClosedRange<UInt16>
+        maxNamespaces: Int, controllerIDRange: ClosedRange<UInt16>, anaReporting: Bool
     ) {
         self.target = target
         self.nqn = nqn
@@ -54,6 +61,7 @@ public final class Subsystem {
         self.allowAnyHostLocked = allowAnyHost
         self.maxNamespaces = maxNamespaces
         self.controllerIDRange = controllerIDRange
+        self.anaReporting = anaReporting
         self.nextControllerID = controllerIDRange.lowerBound
     }
 
@@ -177,6 +185,7 @@ public final class Subsystem {
                 throw .unknownListener("\(address.address) port \(address.serviceID)")
             }
             subsystemListeners.removeAll { $0.isSameEndpoint(as: address) }
+            listenerANAStates[address.endpointKey] = nil
             for c in controllers.values {
                 if let admin = c.adminQueue, admin.listener?.isSameEndpoint(as: address) == true {
                     c.tearDownLocked(reason: "listener removed", &actions)
@@ -210,12 +219,13 @@ public final class Subsystem {
     ///   - namespaceID: the NSID, or nil for the lowest free one.
     ///   - uuid, nguid, eui64: identifiers; by default UUID and NGUID come
     ///     from the device's UUID and EUI-64 is not reported.
+    ///   - anaGroupID: the ANA group (1...maxNamespaces), by default the NSID.
     /// - Returns: the namespace.
-    /// - Throws: `.namespaceLimit`, `.invalidNamespaceID`, `.duplicateIdentifier`.
+    /// - Throws: `.namespaceLimit`, `.invalidNamespaceID`, `.duplicateIdentifier`, `.invalidANAGroup`.
     @discardableResult
     public func addNamespace(
         device: any BlockDevice, namespaceID: UInt32? = nil, uuid: DeviceUUID? = nil, nguid: [UInt8]? = nil,
-        eui64: [UInt8]? = nil, readOnly: Bool = false
+        eui64: [UInt8]? = nil, readOnly: Bool = false, anaGroupID: UInt32? = nil
     ) throws(TargetError) -> Namespace {
         var actions = DeferredActions()
         let ns = try target.lock.withLock { () throws(TargetError) -> Namespace in
@@ -233,6 +243,9 @@ public final class Subsystem {
                 }
                 nsid = free
             }
+            // SPDK's default: each namespace its own ANA group, numbered as its NSID.
+            let group = anaGroupID ?? nsid
+            guard group >= 1, group <= UInt32(maxNamespaces) else { throw .invalidANAGroup(group) }
             var u = (uuid ?? device.uuid).array
             if u.allSatisfy({ $0 == 0 }) { u = DeviceUUID.random().array }
             let g = nguid ?? u
@@ -242,7 +255,8 @@ public final class Subsystem {
             try target.claimDeviceLocked(device, namespaceIndex: index, by: "\(nqn) nsid \(nsid)")
             target.commitNamespaceIndexLocked(uuid: u, nguid: g, eui64: e)
             let ns = Namespace(
-                namespaceID: nsid, device: device, uuid: u, nguid: g, eui64: e, readOnly: readOnly, globalIndex: index)
+                namespaceID: nsid, device: device, uuid: u, nguid: g, eui64: e, readOnly: readOnly, anaGroupID: group,
+                globalIndex: index)
             target.namespaceRegistry[index] = ns
             namespaceChangedLocked { namespaces[nsid] = ns }
             for c in controllers.values { c.namespaceChangedLocked(nsid, &actions) }

@@ -21,6 +21,8 @@ public struct QueueInfo: Sendable, Hashable {
     public var controllerID: UInt16
     public var queueID: UInt16
     public var listener: ListenerAddress?
+    /// Commands the queue has run.
+    public var commands: UInt64
 }
 
 /// A namespace as `nvmf_get_subsystems` and `save_config` report it.
@@ -31,6 +33,7 @@ public struct NamespaceInfo: Sendable, Hashable {
     public var nguid: [UInt8]
     public var eui64: [UInt8]
     public var isReadOnly: Bool
+    public var anaGroupID: UInt32
 }
 
 /// A registered block device as `bdev_get_bdevs` reports it.
@@ -58,10 +61,16 @@ extension Subsystem {
             var out: [QueueInfo] = []
             for c in controllers.values.sorted(by: { $0.controllerID < $1.controllerID }) {
                 if let a = c.adminQueue {
-                    out.append(QueueInfo(controllerID: c.controllerID, queueID: 0, listener: a.listener))
+                    out.append(
+                        QueueInfo(
+                            controllerID: c.controllerID, queueID: 0, listener: a.listener,
+                            commands: a.counters.commands.load(ordering: .relaxed)))
                 }
                 for (qid, q) in c.ioQueues.sorted(by: { $0.key < $1.key }) {
-                    out.append(QueueInfo(controllerID: c.controllerID, queueID: qid, listener: q.listener))
+                    out.append(
+                        QueueInfo(
+                            controllerID: c.controllerID, queueID: qid, listener: q.listener,
+                            commands: q.counters.commands.load(ordering: .relaxed)))
                 }
             }
             return out
@@ -74,7 +83,7 @@ extension Subsystem {
             namespaces.values.sorted { $0.namespaceID < $1.namespaceID }.map {
                 NamespaceInfo(
                     namespaceID: $0.namespaceID, deviceName: $0.device.name, uuid: $0.uuid, nguid: $0.nguid,
-                    eui64: $0.eui64, isReadOnly: $0.isReadOnly)
+                    eui64: $0.eui64, isReadOnly: $0.isReadOnly, anaGroupID: $0.anaGroupID)
             }
         }
     }

@@ -52,15 +52,29 @@ import Testing
             CommandEffectsLog.encode(admin: [(0x06, 1)], io: [(0x01, 3)], into: $0)
         }
         #expect(fx == golden(4096, [(24, [1]), (1028, [3])]))
-        let ana = encoded(ANALog.size(namespaceCount: 2, includeNamespaces: true)) {
-            ANALog.encode(changeCount: 5, namespaceIDs: [1, 3], includeNamespaces: true, into: $0)
+        let groups = [
+            ANALog.Group(groupID: 1, state: .optimized, namespaceIDs: [1, 3], changeCount: 5),
+            ANALog.Group(groupID: 4, state: .inaccessible, namespaceIDs: [4], changeCount: 7),
+        ]
+        let ana = encoded(ANALog.size(groups: groups, includeNamespaces: true)) {
+            ANALog.encode(changeCount: 9, groups: groups, includeNamespaces: true, into: $0)
         }
+        // Header, then each descriptor (ANAGRPID, NNSIDS, CHGCNT, ANAS) followed by its NSIDs.
         #expect(
             ana
                 == golden(
-                    56,
+                    16 + 32 + 8 + 32 + 4,
                     [
-                        (0, [5]), (8, [1]), (16, [1, 0, 0, 0, 2]), (24, [5]), (32, [1]), (48, [1, 0, 0, 0, 3]),
+                        (0, [9]), (8, [2]), (16, [1, 0, 0, 0, 2]), (24, [5]), (32, [0x01]), (48, [1, 0, 0, 0, 3]),
+                        (56, [4, 0, 0, 0, 1]), (64, [7]), (72, [0x03]), (88, [4]),
                     ]))
+        // RGO: descriptors only, NNSIDS 0.
+        let groupsOnly = encoded(ANALog.size(groups: groups, includeNamespaces: false)) {
+            ANALog.encode(changeCount: 9, groups: groups, includeNamespaces: false, into: $0)
+        }
+        #expect(
+            groupsOnly
+                == golden(
+                    16 + 64, [(0, [9]), (8, [2]), (16, [1]), (24, [5]), (32, [1]), (48, [4]), (56, [7]), (64, [3])]))
     }
 }

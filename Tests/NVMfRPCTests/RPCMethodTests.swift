@@ -234,6 +234,129 @@ final class RPCHarness {
     }
 }
 
+/// Issue 14: ANA through the RPC socket and the config file.
+@Suite(.serialized) struct RPCANATests {
+    static let nqn = "nqn.2026-01.io.swift:ana"
+
+    static func address(_ ip: String) -> JSONValue {
+        .object(["trtype": .string("RDMA"), "traddr": .string(ip), "trsvcid": .string("4420")])
+    }
+
+    @Test func listenerStatesAreSetReportedAndSaved() throws {
+        let h = RPCHarness()
+        _ = h.ok(
+            "bdev_malloc_create", ["name": .string("M0"), "num_blocks": .number(1024), "block_size": .number(512)])
+        _ = h.ok(
+            "bdev_malloc_create", ["name": .string("M1"), "num_blocks": .number(1024), "block_size": .number(512)])
+        _ = h.ok(
+            "nvmf_create_subsystem",
+            ["nqn": .string(Self.nqn), "ana_reporting": .bool(true), "max_namespaces": .number(4)])
+        let nqn = JSONValue.string(Self.nqn)
+        _ = h.ok("nvmf_subsystem_add_ns", ["nqn": nqn, "namespace": .object(["bdev_name": .string("M0")])])
+        _ = h.ok(
+            "nvmf_subsystem_add_ns",
+            ["nqn": nqn, "namespace": .object(["bdev_name": .string("M1"), "anagrpid": .number(1)])])
+        _ = h.ok("nvmf_subsystem_add_listener", ["nqn": nqn, "listen_address": Self.address("10.0.0.1")])
+        _ = h.ok(
+            "nvmf_subsystem_add_listener",
+            ["nqn": nqn, "listen_address": Self.address("10.0.0.2"), "ana_state": .string("non_optimized")])
+        #expect(
+            h.ok(
+                "nvmf_subsystem_listener_set_ana_state",
+                [
+                    "nqn": nqn, "listen_address": Self.address("10.0.0.1"), "ana_state": .string("inaccessible"),
+                    "anagrpid": .number(3),
+                ]) == .bool(true))
+        let listeners = try #require(h.ok("nvmf_subsystem_get_listeners", ["nqn": nqn]))
+        guard case .array(let list) = listeners, list.count == 2, case .object(let first) = list[0],
+            case .array(let states)? = first["ana_states"], case .object(let second) = list[1],
+            case .array(let secondStates)? = second["ana_states"]
+        else {
+            Issue.record("\(listeners)")
+            return
+        }
+        #expect(states.count == 4, "one entry per group 1...max_namespaces, as SPDK")
+        #expect(states[2] == .object(["ana_group": .number(3), "ana_state": .string("inaccessible")]))
+        #expect(states[0] == .object(["ana_group": .number(1), "ana_state": .string("optimized")]))
+        #expect(
+            secondStates.allSatisfy {
+                if case .object(let o) = $0 { return o["ana_state"] == .string("non_optimized") }
+                return false
+            })
+
+        // save_config keeps reporting, groups and states; a target started from it has them.
+        let saved = try #require(h.ok("save_config"))
+        let again = NVMfTarget()
+        _ = try ConfigFile(json: saved.encoded).apply(to: again, logger: Logger(label: "test.rpc"))
+        let s = try #require(again.subsystem(nqn: Self.nqn))
+        #expect(s.anaReporting)
+        #expect(s.namespaceInfos.map(\.anaGroupID) == [1, 1])
+        #expect(
+            s.anaStates(listener: ListenerAddress(address: "10.0.0.1")) == [
+                .optimized, .optimized, .inaccessible, .optimized,
+            ])
+        #expect(
+            s.anaStates(listener: ListenerAddress(address: "10.0.0.2")) == Array(repeating: .nonOptimized, count: 4))
+        again.closeAllDevices()
+    }
+
+    @Test func badANACallsAreRefusedByName() throws {
+        let h = RPCHarness()
+        _ = h.ok("nvmf_create_subsystem", ["nqn": .string(Self.nqn), "ana_reporting": .bool(true)])
+        _ = h.ok("nvmf_create_subsystem", ["nqn": .string(Self.nqn + "-plain")])
+        let nqn = JSONValue.string(Self.nqn)
+        _ = h.ok("nvmf_subsystem_add_listener", ["nqn": nqn, "listen_address": Self.address("10.0.0.1")])
+        _ = h.ok(
+            "nvmf_subsystem_add_listener",
+            ["nqn": .string(Self.nqn + "-plain"), "listen_address": Self.address("10.0.0.1")])
+        let set = "nvmf_subsystem_listener_set_ana_state"
+        let cases: [([String: JSONValue], String)] = [
+            (
+                ["nqn": nqn, "listen_address": Self.address("10.0.0.1"), "ana_state": .string("sleepy")],
+                "ana_state: unknown ANA state \"sleepy\""
+            ),
+            (["nqn": nqn, "listen_address": Self.address("10.0.0.1")], "ana_state: required"),
+            (
+                ["nqn": nqn, "listen_address": Self.address("10.0.0.9"), "ana_state": .string("inaccessible")],
+                "no listener at 10.0.0.9 port 4420"
+            ),
+            (
+                [
+                    "nqn": nqn, "listen_address": Self.address("10.0.0.1"), "ana_state": .string("inaccessible"),
+                    "anagrpid": .number(33),
+                ],
+                "anagrpid 33 is outside 1...max_namespaces"
+            ),
+            (
+                [
+                    "nqn": .string(Self.nqn + "-plain"), "listen_address": Self.address("10.0.0.1"),
+                    "ana_state": .string("inaccessible"),
+                ],
+                "was created without ana_reporting"
+            ),
+            (
+                [
+                    "nqn": .string("nqn.2026-01.io.swift:none"), "listen_address": Self.address("10.0.0.1"),
+                    "ana_state": .string("optimized"),
+                ],
+                "no subsystem"
+            ),
+        ]
+        for (params, fragment) in cases {
+            let e = h.error(set, params)
+            #expect(e?.code == -32602 && e?.message.contains(fragment) == true, "\(params): \(String(describing: e))")
+        }
+        let addNonOptimized = h.error(
+            "nvmf_subsystem_add_listener",
+            [
+                "nqn": .string(Self.nqn + "-plain"), "listen_address": Self.address("10.0.0.3"),
+                "ana_state": .string("inaccessible"),
+            ])
+        #expect(addNonOptimized?.message.contains("without ana_reporting") == true)
+        #expect(h.target.subsystem(nqn: Self.nqn + "-plain")?.listeners.count == 1, "nothing half made")
+    }
+}
+
 @Suite struct RPCDispatchTests {
     @Test func malformedInputGetsJSONRPCErrors() {
         let h = RPCHarness()

@@ -44,6 +44,14 @@ public struct IdentifyControllerData: Hashable, Sendable {
     public var errorLogPageEntries: UInt8 = 127
     /// KAS, offset 320 (100 ms units).
     public var keepAliveSupport: UInt16 = 0
+    /// ANATT, offset 342: seconds a group may stay in the change state.
+    public var anaTransitionTime: UInt8 = 0
+    /// ANACAP, offset 343 (`ANACapabilities`).
+    public var anaCapabilities: UInt8 = 0
+    /// ANAGRPMAX, offset 344: the largest ANA group ID.
+    public var anaGroupMax: UInt32 = 0
+    /// NANAGRPID, offset 348: how many ANA group IDs the subsystem supports.
+    public var numberOfANAGroupIDs: UInt32 = 0
     /// SQES, offset 512.
     public var submissionQueueEntrySize: UInt8 = 0x66
     /// CQES, offset 513.
@@ -84,6 +92,8 @@ public struct IdentifyControllerData: Hashable, Sendable {
         public static let version = 80, asyncEventsSupported = 92, controllerAttributes = 96
         public static let controllerType = 111, abortCommandLimit = 258, asyncEventRequestLimit = 259
         public static let logPageAttributes = 261, errorLogPageEntries = 262, keepAliveSupport = 320
+        public static let anaTransitionTime = 342, anaCapabilities = 343, anaGroupMax = 344
+        public static let numberOfANAGroupIDs = 348
         public static let submissionQueueEntrySize = 512, completionQueueEntrySize = 513
         public static let maximumOutstandingCommands = 514, numberOfNamespaces = 516
         public static let optionalNVMCommands = 520, volatileWriteCache = 525, sglSupport = 536
@@ -137,6 +147,10 @@ public struct IdentifyControllerData: Hashable, Sendable {
         out.putByte(logPageAttributes, at: 261)
         out.putByte(errorLogPageEntries, at: 262)
         out.putLE16(keepAliveSupport, at: 320)
+        out.putByte(anaTransitionTime, at: 342)
+        out.putByte(anaCapabilities, at: 343)
+        out.putLE32(anaGroupMax, at: 344)
+        out.putLE32(numberOfANAGroupIDs, at: 348)
         out.putByte(submissionQueueEntrySize, at: 512)
         out.putByte(completionQueueEntrySize, at: 513)
         out.putLE16(maximumOutstandingCommands, at: 514)

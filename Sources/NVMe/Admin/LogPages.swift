@@ -123,33 +123,88 @@ public enum CommandEffectsLog {
     }
 }
 
-/// Asymmetric Namespace Access log (0Ch): 16-byte header (CHGCNT u64,
-/// NGRPS u16), then per group 32 bytes (GRPID u32, NNSIDS u32, CHGCNT u64,
-/// STATE u8) followed by NNSIDS u32 NSIDs.
-public enum ANALog {
-    /// ANA state 01h: optimized.
-    public static let optimized: UInt8 = 0x01
+/// An Asymmetric Namespace Access state (ANA log 0Ch, group descriptor
+/// byte 32): how a namespace may be reached through one controller.
+@frozen
+public enum ANAState: UInt8, Sendable, Hashable, CaseIterable {
+    case optimized = 0x01
+    case nonOptimized = 0x02
+    case inaccessible = 0x03
+    case persistentLoss = 0x04
+    case change = 0x0F
 
-    /// Bytes the log needs for one group of `namespaceCount` NSIDs.
-    public static func size(namespaceCount: Int, includeNamespaces: Bool) -> Int {
-        16 + 32 + (includeNamespaces ? 4 * namespaceCount : 0)
+    /// True when I/O to the namespace may be sent through this path.
+    @inlinable public var isAccessible: Bool { self == .optimized || self == .nonOptimized }
+
+    /// The path-related status a command that touches the namespace gets
+    /// in this state, nil when it may run.
+    @inlinable public var pathStatus: NVMeStatus? {
+        switch self {
+        case .optimized, .nonOptimized: return nil
+        case .inaccessible: return .anaInaccessible
+        case .persistentLoss: return .anaPersistentLoss
+        case .change: return .anaTransition
+        }
+    }
+}
+
+/// ANACAP (Identify Controller byte 343) bits.
+public enum ANACapabilities {
+    public static let reportsOptimized: UInt8 = 1 << 0
+    public static let reportsNonOptimized: UInt8 = 1 << 1
+    public static let reportsInaccessible: UInt8 = 1 << 2
+    public static let reportsPersistentLoss: UInt8 = 1 << 3
+    public static let reportsChange: UInt8 = 1 << 4
+    /// A namespace's ANAGRPID does not change while it is attached.
+    public static let groupIDDoesNotChange: UInt8 = 1 << 6
+}
+
+/// Asymmetric Namespace Access log (0Ch): 16-byte header (CHGCNT u64,
+/// NGRPS u16), then per group a 32-byte descriptor (ANAGRPID u32, NNSIDS
+/// u32, CHGCNT u64, ANAS u8) followed by its NNSIDS NSIDs (u32 each).
+public enum ANALog {
+    /// One group descriptor.
+    public struct Group: Hashable, Sendable {
+        public var groupID: UInt32
+        public var state: ANAState
+        /// NSIDs in the group, ascending.
+        public var namespaceIDs: [UInt32]
+        /// The group's CHGCNT.
+        public var changeCount: UInt64
+
+        public init(groupID: UInt32, state: ANAState, namespaceIDs: [UInt32], changeCount: UInt64) {
+            self.groupID = groupID
+            self.state = state
+            self.namespaceIDs = namespaceIDs
+            self.changeCount = changeCount
+        }
     }
 
-    /// Writes a log with one optimized group (ID 1) holding `namespaceIDs`;
-    /// `includeNamespaces` false is LSP bit 0 (RGO, groups only).
+    /// Bytes the log needs; `includeNamespaces` false is LSP bit 0 (RGO,
+    /// Return Groups Only: descriptors with NNSIDS 0 and no NSID lists).
+    public static func size(groups: [Group], includeNamespaces: Bool) -> Int {
+        16 + groups.reduce(0) { $0 + 32 + (includeNamespaces ? 4 * $1.namespaceIDs.count : 0) }
+    }
+
     public static func encode(
-        changeCount: UInt64, namespaceIDs: [UInt32], includeNamespaces: Bool,
-        into out: UnsafeMutableRawBufferPointer
+        changeCount: UInt64, groups: [Group], includeNamespaces: Bool, into out: UnsafeMutableRawBufferPointer
     ) {
         out.zeroFill()
         out.putLE64(changeCount, at: 0)
-        out.putLE16(1, at: 8)
-        out.putLE32(1, at: 16)
-        out.putLE32(includeNamespaces ? UInt32(namespaceIDs.count) : 0, at: 20)
-        out.putLE64(changeCount, at: 24)
-        out.putByte(optimized, at: 32)
-        if includeNamespaces {
-            for (i, id) in namespaceIDs.enumerated() { out.putLE32(id, at: 48 + 4 * i) }
+        out.putLE16(UInt16(clamping: groups.count), at: 8)
+        var at = 16
+        for g in groups {
+            out.putLE32(g.groupID, at: at)
+            out.putLE32(includeNamespaces ? UInt32(g.namespaceIDs.count) : 0, at: at + 4)
+            out.putLE64(g.changeCount, at: at + 8)
+            out.putByte(g.state.rawValue, at: at + 16)
+            at += 32
+            if includeNamespaces {
+                for id in g.namespaceIDs {
+                    out.putLE32(id, at: at)
+                    at += 4
+                }
+            }
         }
     }
 }

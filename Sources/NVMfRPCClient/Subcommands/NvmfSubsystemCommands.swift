@@ -37,7 +37,9 @@ struct NvmfSubsystemAddListener: RPCSubcommand {
     @OptionGroup var address: ListenAddressOptions
     @Flag(name: [.customShort("k"), .customLong("secure-channel")], help: "Secure channel (not supported here).")
     var secureChannel = false
-    @Option(name: [.customShort("n"), .customLong("ana-state")], help: "ANA state (optimized only here).")
+    @Option(
+        name: [.customShort("n"), .customLong("ana-state")],
+        help: "ANA state of every group: optimized, non_optimized, inaccessible, persistent_loss or change.")
     var anaState: String?
 
     func call() -> RPCCall {
@@ -48,6 +50,32 @@ struct NvmfSubsystemAddListener: RPCSubcommand {
         p.addIfGiven("ana_state", anaState)
         p.add("listen_address", address.listenAddress)
         return RPCCall("nvmf_subsystem_add_listener", p)
+    }
+}
+
+struct NvmfSubsystemListenerSetAnaState: RPCSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nvmf_subsystem_listener_set_ana_state",
+        abstract: "Set the ANA state of a listener for one ANA group or all.")
+
+    @Argument(help: ArgumentHelp("Subsystem NQN.", valueName: "nqn"))
+    var nqn: String
+    @Option(
+        name: [.customShort("n"), .customLong("ana-state")],
+        help: "optimized, non_optimized, inaccessible, persistent_loss or change.")
+    var anaState: String
+    @OptionGroup var address: ListenAddressOptions
+    @Option(name: [.customShort("g"), .customLong("anagrpid")], help: "ANA group ID (default: every group).")
+    var anagrpid: Int?
+
+    func call() -> RPCCall {
+        var p = RPCParams()
+        p.add("nqn", .string(nqn))
+        p.add("listen_address", address.listenAddress)
+        p.add("ana_state", .string(anaState))
+        p.addIfTrue("tgt_name", address.tgtName)
+        p.addIfTrue("anagrpid", anagrpid)
+        return RPCCall("nvmf_subsystem_listener_set_ana_state", p)
     }
 }
 
@@ -88,7 +116,7 @@ struct NvmfSubsystemAddNs: RPCSubcommand {
     var eui64: String?
     @Option(name: [.customShort("u"), .customLong("uuid")], help: "Namespace UUID.")
     var uuid: String?
-    @Option(name: [.customShort("a"), .customLong("anagrpid")], help: "ANA group (the NSID only here).")
+    @Option(name: [.customShort("a"), .customLong("anagrpid")], help: "ANA group ID (default: the NSID).")
     var anagrpid: Int?
 
     func call() -> RPCCall {

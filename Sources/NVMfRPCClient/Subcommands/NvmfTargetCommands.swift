@@ -130,7 +130,7 @@ struct NvmfCreateSubsystem: RPCSubcommand {
     var allowAnyHost = false
     @Option(name: [.customShort("m"), .customLong("max-namespaces")], help: "Most namespaces (0: default).")
     var maxNamespaces: Int?
-    @Flag(name: [.customShort("r"), .customLong("ana-reporting")], help: "ANA reporting (not supported here).")
+    @Flag(name: [.customShort("r"), .customLong("ana-reporting")], help: "Report ANA groups and states (multipath).")
     var anaReporting = false
     /// rpc.py spells these two with underscores; `--min_cntlid` still works
     /// because underscores in option names are read as dashes.
