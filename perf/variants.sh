@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 swift build -c release --static-swift-stdlib --product nvmf-rpc
 LOG=$(mktemp)
-lab/run --timeout 3000 perf/guest/variants.sh "$@" 2>&1 | tee "$LOG" | grep -E '^variant|^threads|^rpcload|^guest:|error|fail' || true
+lab/run --timeout 3000 perf/guest/variants.sh "$@" 2>&1 | tee "$LOG" | grep -E '^variant|^threads|^rpcload|^rpcclient|^guest:|error|fail' || true
 python3 - "$LOG" <<'PY'
 import re, statistics, sys
 runs = {}
