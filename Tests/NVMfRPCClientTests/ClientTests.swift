@@ -311,6 +311,24 @@ final class Captured: @unchecked Sendable {
         #expect(throws: GlobalOptions.UsageError.self) { try shellWords("a 'b") }
     }
 
+    @Test func aRepeatedScriptLineIsSentEachTimeWithItsOwnID() {
+        let server = FakeServer([
+            .pieces([#"{"jsonrpc":"2.0","id":1,"result":{"tick_rate":1}}"#]),
+            .pieces([#"{"jsonrpc":"2.0","id":2,"result":{"tick_rate":2}}"#]),
+            .pieces([#"{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"no"}}"#]),
+        ])
+        let c = Captured()
+        c.stdin = ["nvmf_get_stats", "nvmf_get_stats", "nvmf_get_stats"]
+        let status = NVMfRPCTool.main(["-s", server.path], console: c.console(terminal: false))
+        server.wait()
+        #expect(status == 1, "the third answer is an error, even for a line parsed before")
+        #expect(server.requests.count == 3)
+        #expect(server.requests.enumerated().allSatisfy { $1.contains("\"id\": \($0 + 1)") })
+        #expect(server.requests.allSatisfy { $0.contains("\"method\": \"nvmf_get_stats\"") })
+        #expect(c.out.prefix(2).map { $0.contains("tick_rate") } == [true, true])
+        #expect(c.out.dropFirst(2).first == "Exception:\nnvmf_get_stats\nnvmf_get_stats\nnvmf_get_stats <<<")
+    }
+
     @Test func scriptModeRunsEveryLineOnOneConnection() {
         let server = FakeServer([
             .pieces([#"{"jsonrpc":"2.0","id":1,"result":"M0"}"#]),

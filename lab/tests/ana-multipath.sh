@@ -10,8 +10,14 @@
 #      per-queue counters), then A optimized and B non-optimized (the I/O
 #      moves back to A), then B optimized again.
 #   3. nvmf_subsystem_remove_listener of path A under the same fio: the I/O
-#      goes on through B.
-#   fio ends with zero errors.
+#      goes on through B. fio ends with zero errors.
+#   4. Two nvmf-tgt processes on one store (/dev/ram0 through
+#      bdev_aio_create in both; same NQN, serial, NSID, NGUID, UUID;
+#      disjoint CNTLID ranges; one listener and RPC socket each): the host
+#      connects both paths; the first process is killed with SIGKILL in the
+#      middle of a 96 MiB crc32c write, the write goes on through the second;
+#      the first restarts and the host reconnects to it (ctrl-loss-tmo);
+#      then fio reads back and verifies every block written.
 # Every check prints "ok: ..." or fails the run.
 #
 # One guest kernel is enough: ANA is the host's nvme-core logic, not rxe's.
@@ -131,3 +137,70 @@ kill -INT "$FIO"; wait "$FIO" || true
 grep -q "err= 0" /tmp/fio.log && ! grep -qiE "verify.*(bad|fail)|crc32c.*(mismatch|wanted)" /tmp/fio.log \
   || fail "fio reported errors: $(grep -iE 'err=|verify' /tmp/fio.log | head)"
 ok "the verifying fio saw zero errors through every flip and the removal"
+
+# --- 4. two target processes, one store
+nvme disconnect-all >/dev/null
+kill -INT "$TPID"; wait "$TPID" || fail "nvmf-tgt did not stop cleanly"
+modprobe brd rd_nr=1 rd_size=131072
+SHARED=nqn.2026-11.io.nvmf-target:shared
+shared_config() { # FILE ADDRESS MIN_CNTLID MAX_CNTLID
+  cat >"$1" <<JSON
+{"subsystems":[
+ {"subsystem":"bdev","config":[
+  {"method":"bdev_aio_create","params":{"name":"Shared0","filename":"/dev/ram0","block_size":4096,
+   "uuid":"5a1e0000-0000-4000-8000-000000000001"}}]},
+ {"subsystem":"nvmf","config":[
+  {"method":"nvmf_create_transport","params":{"trtype":"RDMA"}},
+  {"method":"nvmf_create_subsystem","params":{"nqn":"$SHARED","allow_any_host":true,"serial_number":"SWIFTSHARED0001",
+   "ana_reporting":true,"min_cntlid":$3,"max_cntlid":$4}},
+  {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$SHARED","namespace":{"bdev_name":"Shared0","nsid":1,
+   "nguid":"5A1E0000000040008000000000000001","uuid":"5a1e0000-0000-4000-8000-000000000001"}}},
+  {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$SHARED","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$2","trsvcid":"4420"}}}]}]}
+JSON
+}
+shared_config /tmp/shared1.json "$A_IP" 1 999
+shared_config /tmp/shared2.json "$B_IP" 1000 1999
+start_shared() { # N ADDRESS: starts process N, sets P<N>
+  "$BIN" --config "/tmp/shared$1.json" -r "/var/tmp/tgt$1.sock" >>"/tmp/tgt$1.log" 2>&1 &
+  eval "P$1=$!"
+  wait_cm_listen "$2" 30 4420 || fail "process $1 never listened on $2"
+}
+start_shared 1 "$A_IP"
+start_shared 2 "$B_IP"
+cleanup() { nvme disconnect-all >/dev/null 2>&1 || true; kill -INT "${P1:-}" "${P2:-}" 2>/dev/null || true; }
+NQN=$SHARED
+DEV=$(NVME_CONNECT_ARGS="--ctrl-loss-tmo=120 --reconnect-delay=1" nvme_host_connect "$A_IP" 4420 "$SHARED") \
+  || fail "connect process 1"
+nvme connect -t rdma -a "$B_IP" -s 4420 -n "$SHARED" --ctrl-loss-tmo=120 --reconnect-delay=1 >/dev/null \
+  || fail "connect process 2"
+wait_for 10 ctrl_for "$B_IP" >/dev/null || fail "no host controller for process 2"
+CA=$(ctrl_for "$A_IP") CB=$(ctrl_for "$B_IP")
+[ "$(cat /sys/class/nvme/"$CA"/cntlid)" -lt 1000 ] && [ "$(cat /sys/class/nvme/"$CB"/cntlid)" -ge 1000 ] \
+  || fail "CNTLIDs $(cat /sys/class/nvme/"$CA"/cntlid) and $(cat /sys/class/nvme/"$CB"/cntlid) are not from the two ranges"
+ok "one subsystem, two processes: $CA (cntlid $(cat /sys/class/nvme/"$CA"/cntlid)) and $CB (cntlid $(cat /sys/class/nvme/"$CB"/cntlid)) under $DEV"
+io_of() { "$RPC" -s "/var/tmp/tgt$1.sock" nvmf_subsystem_get_qpairs "$SHARED" | python3 -c '
+import json, sys
+print(sum(q.get("completed_nvme_io", 0) for q in json.load(sys.stdin) if q["qid"] != 0))'; }
+JOB=(--name=shared --filename="$DEV" --rw=write --bs=64k --direct=1 --ioengine=libaio --iodepth=16 --size=96M
+  --verify=crc32c --verify_fatal=1 --randseed=77)
+fio "${JOB[@]}" --do_verify=0 --output=/tmp/fio-shared.log &
+FIO=$!
+# A third of the write under way on some path, then process 1 goes (SIGKILL).
+underway() { [ $(($(io_of 1) + $(io_of 2))) -ge 512 ]; }
+wait_for 60 underway || fail "the write never got under way"
+kill -0 "$FIO" 2>/dev/null || fail "fio finished before process 1 could be killed"
+before2=$(io_of 2)
+kill -KILL "$P1"; wait "$P1" 2>/dev/null || true
+ok "process 1 killed with SIGKILL mid-write (process 2 had run $before2 commands)"
+moved() { [ "$(io_of 2)" -ge $((before2 + 100)) ]; }
+wait_for 30 moved || fail "the write did not go on through process 2 ($(io_of 2) commands)"
+ok "the write goes on through process 2 ($(io_of 2) commands) while process 1 is down"
+start_shared 1 "$A_IP"
+live_again() { [ "$(cat /sys/class/nvme/"$CA"/state 2>/dev/null)" = live ]; }
+wait_for 30 live_again || fail "the host did not reconnect to the restarted process 1 ($(cat /sys/class/nvme/"$CA"/state 2>/dev/null))"
+ok "process 1 restarted; the host reconnected to it ($CA live)"
+rc=0; wait "$FIO" || rc=$?
+[ "$rc" = 0 ] && grep -q "err= 0" /tmp/fio-shared.log || fail "the write failed: $(grep -E 'err=' /tmp/fio-shared.log)"
+fio "${JOB[@]}" --verify_only --output=/tmp/fio-verify.log || fail "read-back verify: $(grep -iE 'err=|verify' /tmp/fio-verify.log | head)"
+grep -q "err= 0" /tmp/fio-verify.log || fail "read-back verify reported errors"
+ok "96 MiB written across the kill and read back verified through both processes: zero errors (process 2 ran $(io_of 2) commands)"

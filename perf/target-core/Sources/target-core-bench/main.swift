@@ -2,7 +2,9 @@
 // target core (plan + execute + backend submit + poll + completion routing)
 // on a memory block device over the in-process transport.
 //
-// Usage: target-core-bench [iterations] [queue-depth]
+// Usage: target-core-bench [iterations] [queue-depth] [ana]
+// "ana": the subsystem reports ANA and the queues come through a listener,
+// so every read passes the ANA state check (issue 14).
 // Prints ns/command. For instructions per command run it twice under
 // callgrind with different iteration counts (see RESULTS.md).
 import Backends
@@ -12,10 +14,14 @@ import Target
 let arguments = CommandLine.arguments
 let iterations = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let queueDepth = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
+let anaReporting = arguments.count > 3 && arguments[3] == "ana"
 
 let hostNQN = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 let target = NVMfTarget()
-let subsystem = try target.addSubsystem(nqn: "nqn.2026-01.io.swift:bench", allowAnyHost: true)
+let subsystem = try target.addSubsystem(
+    nqn: "nqn.2026-01.io.swift:bench", allowAnyHost: true, anaReporting: anaReporting)
+let listener: ListenerAddress? = anaReporting ? ListenerAddress(address: "10.0.0.1") : nil
+if let listener { try subsystem.addListener(listener) }
 let blockCount: UInt64 = 16384  // 64 MiB of 4 KiB blocks
 try subsystem.addNamespace(device: BenchMemoryDevice(blockSize: 4096, blockCount: blockCount))
 try subsystem.start()
@@ -37,14 +43,16 @@ func connectData(_ controllerID: UInt16) -> [UInt8] {
         .encoded
 }
 
-let admin = try InProcessQueue(pollGroup: group, options: options, slotCount: 4, bufferSize: 8192)
+let admin = try InProcessQueue(
+    pollGroup: group, options: options, slotCount: 4, bufferSize: 8192, listener: listener)
 let cntlid = UInt16(
     truncatingIfNeeded: control(
         admin, ConnectCommand(queueID: 0, submissionQueueSize: 31, keepAliveTimeout: 0).entry,
         data: connectData(0xFFFF)
     ).dword0)
 _ = control(admin, PropertyCommand.set(offset: PropertyOffset.configuration, value: 0x46_0001, eightBytes: false).entry)
-let io = try InProcessQueue(pollGroup: group, options: options, slotCount: max(queueDepth, 1), bufferSize: 4096)
+let io = try InProcessQueue(
+    pollGroup: group, options: options, slotCount: max(queueDepth, 1), bufferSize: 4096, listener: listener)
 _ = control(
     io, ConnectCommand(queueID: 1, submissionQueueSize: 127, keepAliveTimeout: 0).entry, data: connectData(cntlid))
 
