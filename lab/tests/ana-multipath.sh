@@ -26,19 +26,12 @@ set -euo pipefail
 : "${LAB_RDMA_IP:?run me through lab/run}"
 . lab/lib/wait-listen.sh
 . perf/lib/nvme-host.sh
-BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
-RPC="${NVMF_RPC_BIN:-.build/release/nvmf-rpc}"
-for b in "$BIN" "$RPC"; do
-  [ -x "$b" ] || { echo "no $b: build it with 'swift build -c release --static-swift-stdlib --product $(basename "$b")'"; exit 1; }
-done
+. lab/lib/nvmf-tools.sh
 A_IP=$LAB_RDMA_IP
 B_IP=${A_IP%.*}.202
 NQN=nqn.2026-11.io.nvmf-target:ana
 FLIPS=${ANA_FLIPS:-20}
 fail() { echo "FAIL: $*"; dmesg | grep -iE "nvme|ana" | tail -20; tail -30 /tmp/tgt.log; exit 1; }
-ok() { echo "ok: $*"; }
-rpc() { "$RPC" "$@"; }
-wait_for() { local n=$(($1 * 10)); shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 [ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" = Y ] \
   || fail "the guest kernel's nvme_core has native multipath off; this test needs it"

@@ -25,21 +25,13 @@ set -euo pipefail
 : "${LAB_RDMA_IP:?run me through lab/run}"
 . lab/lib/wait-listen.sh
 . perf/lib/nvme-host.sh
-BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
-RPC="${NVMF_RPC_BIN:-.build/release/nvmf-rpc}"
-for b in "$BIN" "$RPC"; do
-  [ -x "$b" ] || { echo "no $b: build it with 'swift build -c release --static-swift-stdlib --product $(basename "$b")'"; exit 1; }
-done
+. lab/lib/nvmf-tools.sh
 IP=$LAB_RDMA_IP
 A=nqn.2026-11.io.nvmf-target:rpc-a
 B=nqn.2026-11.io.nvmf-target:rpc-b
 HOSTNQN=$(cat /etc/nvme/hostnqn)
 CHANGES=${RPC_CHANGES:-1000}
 fail() { echo "FAIL: $*"; dmesg | tail -20; tail -40 /tmp/tgt.log; exit 1; }
-ok() { echo "ok: $*"; }
-rpc() { "$RPC" "$@"; }
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds (an event with a deadline).
-wait_for() { local n=$(($1 * 10)); shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 cat >/tmp/rpc.json <<JSON
 {"subsystems":[
