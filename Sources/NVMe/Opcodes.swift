@@ -30,6 +30,14 @@ public enum IOOpcode {
     public static let writeZeroes: UInt8 = 0x08
     /// 09h Dataset Management.
     public static let datasetManagement: UInt8 = 0x09
+    /// 0Dh Reservation Register.
+    public static let reservationRegister: UInt8 = 0x0D
+    /// 0Eh Reservation Report.
+    public static let reservationReport: UInt8 = 0x0E
+    /// 11h Reservation Acquire.
+    public static let reservationAcquire: UInt8 = 0x11
+    /// 15h Reservation Release.
+    public static let reservationRelease: UInt8 = 0x15
 }
 
 /// OPC 7Fh marks a Fabrics command; FCTYPE (SQE byte 4) says which.

@@ -147,6 +147,17 @@ extension NVMeStatus {
             codeType: .generic, code: 0x82, doNotRetry: false)
     }
 
+    /// 18h Host Identifier Inconsistent Format (a 128-bit host identifier
+    /// is in use and Reservation Report asked for the 64-bit form).
+    @inlinable public static var hostIdentifierInconsistentFormat: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x18, doNotRetry: true)
+    }
+    /// 83h Reservation Conflict. DNR, as nvmet: retrying cannot help until
+    /// the reservation changes, and without it the host's block layer retries.
+    @inlinable public static var reservationConflict: NVMeStatus {
+        NVMeStatus(codeType: .generic, code: 0x83, doNotRetry: true)
+    }
+
     // MARK: Command specific (SCT 1)
     /// 05h Asynchronous Event Request Limit Exceeded.
     @inlinable public static var asyncEventLimitExceeded: NVMeStatus {

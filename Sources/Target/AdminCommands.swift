@@ -105,7 +105,7 @@ extension TargetQueue {
         if let s = c.subsystem {
             d.numberOfNamespaces = UInt32(s.maxNamespaces)
             d.maximumAllowedNamespaces = UInt32(s.maxNamespaces)
-            d.optionalNVMCommands = 0x0C  // Dataset Management, Write Zeroes
+            d.optionalNVMCommands = 0x2C  // Dataset Management, Write Zeroes, Reservations
             d.volatileWriteCache = Self.hasVolatileWriteCache(c) ? 1 : 0
             d.subsystemNQN = s.nqn
             if s.anaReporting {
@@ -171,6 +171,23 @@ extension TargetQueue {
             return .success()
         case FeatureID.hostIdentifier:
             return .failure(.commandSequenceError)
+        case FeatureID.reservationNotificationMask where !c.isDiscovery:
+            // Bits 1 to 3 only; NSID FFFFFFFFh sets every namespace.
+            guard value & ~0xE == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
+            guard let targets = reservationNamespaces(c, command) else {
+                return .failure(NVMeStatus.invalidNamespace.at(4))
+            }
+            for ns in targets { ns.reservation.notificationMask = value }
+            return .success()
+        case FeatureID.reservationPersistence where !c.isDiscovery:
+            guard let targets = reservationNamespaces(c, command) else {
+                return .failure(NVMeStatus.invalidNamespace.at(4))
+            }
+            // Persisting needs a persistence file, which no namespace has yet:
+            // PTPL 1 is refused rather than reported and not kept.
+            guard value & 1 == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
+            for ns in targets { ns.reservation.persistThroughPowerLoss = false }
+            return .success()
         case FeatureID.powerManagement:
             // One power state (NPSS 0): PS 0 with no workload hint is what
             // the controller already does; anything else is refused.
@@ -209,12 +226,17 @@ extension TargetQueue {
                 FeatureID.numberOfQueues, FeatureID.asyncEventConfiguration, FeatureID.keepAliveTimer,
                 FeatureID.volatileWriteCache, FeatureID.hostIdentifier, FeatureID.arbitration,
                 FeatureID.powerManagement, FeatureID.temperatureThreshold, FeatureID.errorRecovery,
+                FeatureID.reservationNotificationMask, FeatureID.reservationPersistence,
             ]
         guard known.contains(fid) else { return .failure(NVMeStatus.invalidField.at(40)) }
         guard command.select <= 3 else { return .failure(NVMeStatus.invalidField.at(41)) }
         let fixed = Self.fixedFeatureValue(fid, command.value)
         // SEL 3: capabilities. Bit 2 changeable; the write cache and the fixed features cannot be changed here.
         if command.select == 3 {
+            // Bit 1: namespace specific (the reservation features).
+            if fid == FeatureID.reservationNotificationMask || fid == FeatureID.reservationPersistence {
+                return .success(dword0: 0x6)
+            }
             return .success(dword0: fid == FeatureID.volatileWriteCache || fixed != nil ? 0 : 0x4)
         }
         if let fixed { return .success(dword0: fixed) }
@@ -228,6 +250,14 @@ extension TargetQueue {
         case FeatureID.volatileWriteCache:
             guard Self.hasVolatileWriteCache(c) else { return .failure(NVMeStatus.invalidField.at(40)) }
             return .success(dword0: 1)
+        case FeatureID.reservationNotificationMask, FeatureID.reservationPersistence:
+            // Per namespace: one NSID, not FFFFFFFFh.
+            guard command.entry.namespaceID != 0xFFFF_FFFF, let ns = reservationNamespaces(c, command)?.first else {
+                return .failure(NVMeStatus.invalidNamespace.at(4))
+            }
+            return .success(
+                dword0: fid == FeatureID.reservationPersistence
+                    ? (ns.reservation.persistThroughPowerLoss ? 1 : 0) : ns.reservation.notificationMask)
         default:  // Host Identifier: only the 128-bit form (EXHID) exists over fabrics.
             guard command.value & 1 == 1 else { return .failure(NVMeStatus.invalidField.at(44)) }
             guard data.count >= 16 else { return .failure(NVMeStatus.dataSGLLengthInvalid.at(24)) }
@@ -249,6 +279,14 @@ extension TargetQueue {
         }
         c.outstandingAERs.append(slot)
         return .pending
+    }
+
+    /// The namespaces a reservation feature names: one NSID, or all for FFFFFFFFh; nil for an inactive NSID.
+    func reservationNamespaces(_ c: Controller, _ command: FeaturesCommand) -> [Namespace]? {
+        guard let s = c.subsystem else { return nil }
+        let nsid = command.entry.namespaceID
+        if nsid == 0xFFFF_FFFF { return Array(s.namespaces.values) }
+        return s.namespaces[nsid].map { [$0] }
     }
 
     /// VWC present: some namespace of the controller's subsystem has a volatile write cache.

@@ -39,6 +39,10 @@ final class Controller {
     var maskedLogPages: Set<UInt8> = []
     /// Changed Namespace List (log 04h).
     var changedNamespaceIDs: [UInt32] = []
+    /// Reservation notices not yet read (log 80h), oldest first.
+    var reservationNotices: [ReservationNotice] = []
+    /// The log page count of the last notice queued (never 0 for a notice).
+    var reservationNoticeCount: UInt64 = 0
     /// Error Information log, newest first.
     var errorLog: [ErrorLogEntry] = []
     var errorCount: UInt64 = 0
@@ -173,15 +177,17 @@ final class Controller {
     /// log page has no event outstanding. Delivery happens on the admin
     /// queue's thread (`deliverEventsLocked`).
     func raiseEventLocked(_ event: AsyncEvent) {
-        let enabledBit: UInt32
+        let enabledBit: UInt32?
         switch event.logPageID {
         case LogPageID.changedNamespaceList: enabledBit = AsyncEventConfiguration.namespaceAttribute
         case LogPageID.discovery: enabledBit = AsyncEventConfiguration.discoveryChange
         case LogPageID.asymmetricNamespaceAccess: enabledBit = AsyncEventConfiguration.anaChange
+        // No AEC bit: the namespace's Reservation Notification Mask (feature 82h) decides, before this.
+        case LogPageID.reservationNotification: enabledBit = nil
         default: enabledBit = 0xFFFF_FFFF
         }
-        guard !isTornDown, asyncEventConfiguration & enabledBit != 0, !maskedLogPages.contains(event.logPageID)
-        else { return }
+        if let bit = enabledBit, asyncEventConfiguration & bit == 0 { return }
+        guard !isTornDown, !maskedLogPages.contains(event.logPageID) else { return }
         maskedLogPages.insert(event.logPageID)
         pendingEvents.append(event)
     }

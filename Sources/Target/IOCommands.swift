@@ -24,6 +24,7 @@ extension TargetQueue {
         case IOOpcode.read, IOOpcode.write:
             let rw = ReadWriteCommand(command)
             let isWrite = command.opcode == IOOpcode.write
+            if isWrite ? ns.writeConflict : ns.readConflict { return failIO(command, .reservationConflict) }
             guard Self.inRange(rw.startingLBA, rw.blockCount, ns) else { return failIO(command, .lbaOutOfRange) }
             let length = Int(rw.blockCount) << Int(ns.blockShift)
             guard data.count == length else { return failIO(command, NVMeStatus.dataSGLLengthInvalid.at(24)) }
@@ -33,9 +34,12 @@ extension TargetQueue {
                 buffer: data, forceUnitAccess: rw.forceUnitAccess && ns.volatileWriteCache, tag: tag(slot))
             return submitOne(request, ns, command, slot: slot, bytes: UInt32(truncatingIfNeeded: length))
         case IOOpcode.flush:
+            // Flush is in the write group of the reservation access table (nvmet, SPDK).
+            if ns.writeConflict { return failIO(command, .reservationConflict) }
             guard ns.volatileWriteCache else { return .completed(.success()) }
             return submitOne(BlockRequest(operation: .flush, tag: tag(slot)), ns, command, slot: slot, bytes: 0)
         case IOOpcode.writeZeroes:
+            if ns.writeConflict { return failIO(command, .reservationConflict) }
             let rw = ReadWriteCommand(command)
             guard Self.inRange(rw.startingLBA, rw.blockCount, ns) else { return failIO(command, .lbaOutOfRange) }
             if ns.readOnly { return failIO(command, .writeToReadOnly) }
@@ -44,7 +48,11 @@ extension TargetQueue {
                 forceUnitAccess: rw.forceUnitAccess && ns.volatileWriteCache, tag: tag(slot))
             return submitOne(request, ns, command, slot: slot, bytes: 0)
         case IOOpcode.datasetManagement:
+            if ns.writeConflict { return failIO(command, .reservationConflict) }
             return executeDatasetManagement(command, ns, data: data, slot: slot)
+        case IOOpcode.reservationRegister, IOOpcode.reservationReport, IOOpcode.reservationAcquire,
+            IOOpcode.reservationRelease:
+            return executeReservation(command, namespace: nsid, data: data)
         default:
             return failIO(command, .invalidOpcode)
         }
@@ -165,7 +173,9 @@ extension TargetQueue {
                     namespaces[i] = .absent
                     continue
                 }
-                namespaces[i] = ns.entry(anaState: s.anaStateLocked(group: ns.anaGroupID, listener: listener))
+                namespaces[i] = ns.entry(
+                    anaState: s.anaStateLocked(group: ns.anaGroupID, listener: listener),
+                    hostID: controller?.hostID ?? [])
             }
             ioPaused = s.stateLocked != .active || (controller?.isTornDown ?? true)
         }

@@ -43,6 +43,18 @@ extension TargetQueue {
             page = WireCopy.page(size: ANALog.size(groups: groups, includeNamespaces: withNamespaces)) {
                 ANALog.encode(changeCount: count, groups: groups, includeNamespaces: withNamespaces, into: $0)
             }
+        case LogPageID.reservationNotification where !c.isDiscovery:
+            // One notice per read, the oldest; an empty page when none is queued.
+            page = WireCopy.page(size: ReservationNotificationLog.wireSize) { out in
+                if let n = c.reservationNotices.first {
+                    ReservationNotificationLog.encode(
+                        count: n.count, type: n.type, available: c.reservationNotices.count - 1,
+                        namespaceID: n.namespaceID, into: out)
+                } else {
+                    out.zeroFill()
+                }
+            }
+            if !c.reservationNotices.isEmpty { c.reservationNotices.removeFirst() }
         default:
             return .failure(NVMeStatus.invalidLogPage.at(40))
         }
@@ -51,6 +63,10 @@ extension TargetQueue {
         }
         WireCopy.window(of: page, offset: Int(command.offset), length: Int(length), into: data.bytes)
         c.logPageReadLocked(lid, retainAsyncEvent: command.retainAsyncEvent)
+        // More notices wait: the host hears of them once it has read this one.
+        if lid == LogPageID.reservationNotification, !c.reservationNotices.isEmpty, !command.retainAsyncEvent {
+            c.raiseEventLocked(.reservationLogAvailable)
+        }
         return .success(bytesToHost: Int(length))
     }
 
@@ -67,6 +83,10 @@ extension TargetQueue {
         (IOOpcode.read, CommandEffectsLog.supported),
         (IOOpcode.writeZeroes, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
         (IOOpcode.datasetManagement, CommandEffectsLog.supported | CommandEffectsLog.changesContent),
+        (IOOpcode.reservationRegister, CommandEffectsLog.supported),
+        (IOOpcode.reservationReport, CommandEffectsLog.supported),
+        (IOOpcode.reservationAcquire, CommandEffectsLog.supported),
+        (IOOpcode.reservationRelease, CommandEffectsLog.supported),
     ]
 
     /// Log 70h for one host: one entry per (subsystem the host may reach, listener).

@@ -22,6 +22,8 @@ public final class Namespace {
     public let anaGroupID: UInt32
     /// Index of the namespace in the target and in every poll group's channel table.
     let globalIndex: Int
+    /// Registrations and the reservation (control lock).
+    let reservation = ReservationState()
 
     init(
         namespaceID: UInt32, device: any BlockDevice, uuid: [UInt8], nguid: [UInt8], eui64: [UInt8],
@@ -51,10 +53,14 @@ public final class Namespace {
 
     /// The I/O path's copy of what it needs, free of references, for a
     /// path whose ANA state for this namespace's group is `anaState`.
-    func entry(anaState: ANAState) -> NamespaceEntry {
-        NamespaceEntry(
+    /// path whose ANA state for this namespace's group is `anaState`, for
+    /// host `hostID` (its reservation access). Control lock held.
+    func entry(anaState: ANAState, hostID: [UInt8]) -> NamespaceEntry {
+        let access = reservation.access(hostID)
+        return NamespaceEntry(
             present: true, readOnly: isReadOnly, volatileWriteCache: device.hasVolatileWriteCache,
-            anaState: anaState, blockShift: blockShift, blockCount: blockCount, channelIndex: globalIndex)
+            anaState: anaState, readConflict: !access.read, writeConflict: !access.write, blockShift: blockShift,
+            blockCount: blockCount, channelIndex: globalIndex)
     }
 
     /// Identify Namespace (CNS 00h) for this namespace.
@@ -71,6 +77,7 @@ public final class Namespace {
         // DEAC (it always writes zeroes, which DEAC allows).
         d.deallocateFeatures = device.deallocatedBlocksReadZero ? 0x09 : 0x08
         d.attributes = isReadOnly ? 1 : 0
+        d.reservationCapabilities = reservationCapabilities
         d.enduranceGroupID = 0
         d.nguid = nguid
         d.eui64 = eui64
@@ -88,11 +95,15 @@ struct NamespaceEntry: Sendable {
     /// This path's ANA state for the namespace: I/O runs only when optimized
     /// or non-optimized, and gets the path status otherwise.
     var anaState: ANAState
+    /// The host's reads (Read) or writes (Write, Write Zeroes, Dataset
+    /// Management, Flush) get Reservation Conflict.
+    var readConflict: Bool
+    var writeConflict: Bool
     var blockShift: UInt8
     var blockCount: UInt64
     var channelIndex: Int
 
     static let absent = NamespaceEntry(
-        present: false, readOnly: true, volatileWriteCache: false, anaState: .optimized, blockShift: 9, blockCount: 0,
-        channelIndex: -1)
+        present: false, readOnly: true, volatileWriteCache: false, anaState: .optimized, readConflict: false,
+        writeConflict: false, blockShift: 9, blockCount: 0, channelIndex: -1)
 }

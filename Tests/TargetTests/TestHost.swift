@@ -96,9 +96,10 @@ final class TestHost {
     @discardableResult
     func connect(
         subsystem: String, queueID: UInt16 = 0, sqsize: UInt16 = 31, kato: UInt32 = 5000,
-        controllerID: UInt16 = 0xFFFF, host: String = TestHost.hostNQN, inCapsule: Bool = false
+        controllerID: UInt16 = 0xFFFF, host: String = TestHost.hostNQN, hostID: [UInt8] = TestHost.hostID,
+        inCapsule: Bool = false
     ) -> Reply {
-        let data = ConnectData(hostID: Self.hostID, controllerID: controllerID, subsystemNQN: subsystem, hostNQN: host)
+        let data = ConnectData(hostID: hostID, controllerID: controllerID, subsystemNQN: subsystem, hostNQN: host)
         let sgl: SGLDescriptor =
             inCapsule
             ? .inCapsule(offset: 0, length: 1024) : .keyed(address: 0x2000, length: 1024, key: 9, invalidate: false)

@@ -39,6 +39,8 @@ public struct AsyncEvent: Hashable, Sendable {
         type: 2, information: 0x00, logPageID: 0x04)
     /// ANA Change: notice, info 03h, log 0Ch.
     public static let anaChange = AsyncEvent(type: 2, information: 0x03, logPageID: 0x0C)
+    /// Reservation Log Page Available: I/O command specific (6), info 00h, log 80h.
+    public static let reservationLogAvailable = AsyncEvent(type: 6, information: 0x00, logPageID: 0x80)
     /// Discovery Log Page Change: notice, info F0h, log 70h.
     public static let discoveryLogChanged = AsyncEvent(type: 2, information: 0xF0, logPageID: 0x70)
 }

@@ -9,10 +9,10 @@ public struct FeaturesCommand: Hashable, Sendable {
     @inlinable public init(_ entry: SubmissionQueueEntry) { self.entry = entry }
 
     /// Builds Set Features.
-    public static func set(commandID: UInt16 = 0, featureID: UInt8, value: UInt32, save: Bool = false)
-        -> FeaturesCommand
-    {
-        var e = SubmissionQueueEntry(opcode: AdminOpcode.setFeatures, commandID: commandID)
+    public static func set(
+        commandID: UInt16 = 0, featureID: UInt8, value: UInt32, save: Bool = false, namespaceID: UInt32 = 0
+    ) -> FeaturesCommand {
+        var e = SubmissionQueueEntry(opcode: AdminOpcode.setFeatures, commandID: commandID, namespaceID: namespaceID)
         e.cdw10 = UInt32(featureID) | (save ? 1 << 31 : 0)
         e.cdw11 = value
         return FeaturesCommand(e)
@@ -21,9 +21,9 @@ public struct FeaturesCommand: Hashable, Sendable {
     /// Builds Get Features; a data length > 0 adds a keyed SGL (Host Identifier).
     public static func get(
         commandID: UInt16 = 0, featureID: UInt8, select: UInt8 = 0, cdw11: UInt32 = 0,
-        dataLength: Int = 0
+        dataLength: Int = 0, namespaceID: UInt32 = 0
     ) -> FeaturesCommand {
-        var e = SubmissionQueueEntry(opcode: AdminOpcode.getFeatures, commandID: commandID)
+        var e = SubmissionQueueEntry(opcode: AdminOpcode.getFeatures, commandID: commandID, namespaceID: namespaceID)
         e.cdw10 = UInt32(featureID) | UInt32(select & 7) << 8
         e.cdw11 = cdw11
         if dataLength > 0 {
@@ -62,6 +62,11 @@ public enum FeatureID {
     public static let keepAliveTimer: UInt8 = 0x0F
     /// 81h Host Identifier (CDW11 bit 0 EXHID: 128-bit).
     public static let hostIdentifier: UInt8 = 0x81
+    /// 82h Reservation Notification Mask (per namespace; bits 1 to 3 mask
+    /// registration preempted, reservation released, reservation preempted).
+    public static let reservationNotificationMask: UInt8 = 0x82
+    /// 83h Reservation Persistence (per namespace; bit 0 PTPL).
+    public static let reservationPersistence: UInt8 = 0x83
 }
 
 /// Number of Queues encodings.

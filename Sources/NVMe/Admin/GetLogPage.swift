@@ -56,6 +56,8 @@ public enum LogPageID {
     public static let commandEffects: UInt8 = 0x05
     /// 0Ch Asymmetric Namespace Access.
     public static let asymmetricNamespaceAccess: UInt8 = 0x0C
+    /// 80h Reservation Notification.
+    public static let reservationNotification: UInt8 = 0x80
     /// 70h Discovery.
     public static let discovery: UInt8 = 0x70
 }

@@ -11,6 +11,9 @@ public struct IdentifyNamespaceData: Hashable, Sendable {
     public var features: UInt8 = 0
     /// NMIC, offset 30 (bit 0: may be attached to several controllers).
     public var multiPathCapabilities: UInt8 = 1
+    /// RESCAP, offset 31 (bit 0 persist through power loss, bits 1 to 6 the
+    /// six reservation types, bit 7 IEKEY as in NVMe 1.3).
+    public var reservationCapabilities: UInt8 = 0
     /// DLFEAT, offset 33 (bits 2:0 = 001b deallocated reads as zero; bit 3 WZ DEAC).
     public var deallocateFeatures: UInt8 = 0
     /// ANAGRPID, offset 92.
@@ -36,6 +39,7 @@ public struct IdentifyNamespaceData: Hashable, Sendable {
         out.putLE64(utilization, at: 16)
         out.putByte(features, at: 24)
         out.putByte(multiPathCapabilities, at: 30)
+        out.putByte(reservationCapabilities, at: 31)
         out.putByte(deallocateFeatures, at: 33)
         out.putLE32(anaGroupID, at: 92)
         out.putByte(attributes, at: 99)
