@@ -152,7 +152,8 @@ extension AppliedConfiguration {
             do {
                 let ns = try s.addNamespace(
                     device: device, namespaceID: n.namespaceID, uuid: n.uuid, nguid: n.nguid, eui64: n.eui64,
-                    readOnly: device.isReadOnly, anaGroupID: n.anaGroupID)
+                    readOnly: device.isReadOnly, anaGroupID: n.anaGroupID,
+                    reservationStore: n.ptplFile.map { ReservationFile(path: $0, deviceUUID: device.uuid) })
                 return .namespace(nsid: ns.namespaceID)
             } catch {
                 throw fail(describe(error))
@@ -188,6 +189,7 @@ extension ConfigFile {
         case .anaReportingDisabled(let n):
             return "subsystem \"\(n)\" was created without ana_reporting (ANA states and groups need it)"
         case .invalidANAGroup(let g): return "anagrpid \(g) is outside 1...max_namespaces"
+        case .reservationStore(let why): return why
         }
     }
 }

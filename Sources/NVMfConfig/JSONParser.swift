@@ -62,7 +62,12 @@ struct JSONParser {
         case UInt8(ascii: "n"):
             try literal("null")
             return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            let n = try number()
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if let exact = Self.exactInteger(text[...]) { return .unsignedInteger(exact) }
+            return .number(n)
         default: throw failure("unexpected character \(Self.describe(byte))")
         }
     }
@@ -164,6 +169,13 @@ struct JSONParser {
             throw Failure(offset: start, reason: "number \(text) is out of range")
         }
         return n
+    }
+
+    /// A plain non-negative integer literal above 2^53 (digits only), exactly.
+    private static func exactInteger(_ text: Substring) -> UInt64? {
+        guard text.count >= 16, text.allSatisfy({ $0.isASCII && $0.isNumber }), let u = UInt64(text), u > 1 << 53
+        else { return nil }
+        return u
     }
 
     private mutating func skipDigits() {

@@ -4,6 +4,9 @@ public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer literal above 2^53, which a Double cannot hold exactly
+    /// (64-bit reservation keys); the parser makes it only for those.
+    case unsignedInteger(UInt64)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -23,7 +26,7 @@ public enum JSONValue: Equatable, Sendable {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .unsignedInteger: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
@@ -45,4 +48,20 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+extension JSONValue {
+    /// `n` exactly: a number when a Double holds it, else `.unsignedInteger`.
+    public static func uint64(_ n: UInt64) -> JSONValue {
+        n <= 1 << 53 ? .number(Double(n)) : .unsignedInteger(n)
+    }
+
+    /// The value as an exact UInt64, if it is a non-negative integer.
+    public var uint64Value: UInt64? {
+        switch self {
+        case .number(let d): return UInt64(exactly: d)
+        case .unsignedInteger(let u): return u
+        default: return nil
+        }
+    }
 }

@@ -101,6 +101,8 @@ public struct NamespaceConfig: Equatable, Sendable {
     public var eui64: [UInt8]?
     /// `anagrpid`; nil (or 0 in the file) is SPDK's default, the NSID.
     public var anaGroupID: UInt32?
+    /// `ptpl_file`: where reservations persist through power loss.
+    public var ptplFile: String?
 
     public init(bdevName: String, namespaceID: UInt32? = nil) {
         self.bdevName = bdevName
@@ -116,11 +118,11 @@ public struct NamespaceConfig: Equatable, Sendable {
         // The subsystem checks the range (1...max_namespaces) when the namespace is added.
         if let g = try p.integer("anagrpid", in: 0...Int(UInt32.max)), g != 0 { anaGroupID = UInt32(g) }
         try p.ignoreIfDefault("no_auto_visible", default: .bool(false))
-        // Reservations are not implemented yet (issue 15): a PTPL file would
-        // be a setting accepted and ignored.
-        if try p.string("ptpl_file") != nil {
-            throw ConfigError(
-                path: "\(p.path).ptpl_file", message: "persistent reservations are not supported yet")
+        if let f = try p.string("ptpl_file") {
+            guard !f.isEmpty, !f.hasSuffix("/") else {
+                throw ConfigError(path: "\(p.path).ptpl_file", message: "must name a file, not \"\(f)\"")
+            }
+            ptplFile = f
         }
     }
 

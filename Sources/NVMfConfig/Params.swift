@@ -49,6 +49,11 @@ public struct Params {
         switch fields[key] {
         case .none, .some(.null): return nil
         case .some(.number(let d)): n = d
+        case .some(.unsignedInteger(let u)):
+            guard let i = Int(exactly: u), range.contains(i) else {
+                throw error(key, "must be an integer in \(range.lowerBound)...\(range.upperBound), not \(u)")
+            }
+            return i
         case .some(.string(let s)):
             guard let d = Double(s) else { throw error(key, "must be an integer, not \"\(s)\"") }
             n = d

@@ -93,6 +93,7 @@ extension RPCMethods {
                 ]
                 if n.eui64.contains(where: { $0 != 0 }) { ns["eui64"] = .string(Self.hex(n.eui64)) }
                 if s.anaReporting { ns["anagrpid"] = .int(n.anaGroupID) }
+                if let f = n.reservationFile { ns["ptpl_file"] = .string(f) }
                 nvmf.append(
                     .object([
                         "method": .string("nvmf_subsystem_add_ns"),

@@ -35,6 +35,8 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         case .bool(let b): self = .bool(b)
         case .number(let n):
             if let i = Int(exactly: n) { self = .int(i) } else { self = .double(n) }
+        case .unsignedInteger(let u):
+            if let i = Int(exactly: u) { self = .int(i) } else { self = .double(Double(u)) }
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(OrderedJSON.init))
         case .object(let o): self = .object(o.keys.sorted().map { Member($0, OrderedJSON(o[$0]!)) })

@@ -183,10 +183,21 @@ extension TargetQueue {
             guard let targets = reservationNamespaces(c, command) else {
                 return .failure(NVMeStatus.invalidNamespace.at(4))
             }
-            // Persisting needs a persistence file, which no namespace has yet:
-            // PTPL 1 is refused rather than reported and not kept.
-            guard value & 1 == 0 else { return .failure(NVMeStatus.invalidField.at(44)) }
-            for ns in targets { ns.reservation.persistThroughPowerLoss = false }
+            // Persisting needs the namespace's persistence file: PTPL 1 on a
+            // namespace without one is refused rather than reported and not kept.
+            let persist = value & 1 == 1
+            guard value & ~1 == 0, !persist || targets.allSatisfy({ $0.reservation.store != nil }) else {
+                return .failure(NVMeStatus.invalidField.at(44))
+            }
+            for ns in targets where ns.reservation.persistThroughPowerLoss != persist {
+                let r = ns.reservation
+                do throws(ReservationStoreError) {
+                    try r.store?.save(persist ? r.persisted : nil)
+                } catch {
+                    return .failure(.internalError)
+                }
+                r.persistThroughPowerLoss = persist
+            }
             return .success()
         case FeatureID.powerManagement:
             // One power state (NPSS 0): PS 0 with no workload hint is what

@@ -86,4 +86,6 @@ public enum TargetError: Error, Hashable, Sendable {
     case anaReportingDisabled(String)
     /// An ANA group ID outside 1...maxNamespaces.
     case invalidANAGroup(UInt32)
+    /// The namespace's reservation file could not be read (the reason).
+    case reservationStore(String)
 }

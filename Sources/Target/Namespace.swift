@@ -77,7 +77,7 @@ public final class Namespace {
         // DEAC (it always writes zeroes, which DEAC allows).
         d.deallocateFeatures = device.deallocatedBlocksReadZero ? 0x09 : 0x08
         d.attributes = isReadOnly ? 1 : 0
-        d.reservationCapabilities = reservationCapabilities
+        d.reservationCapabilities = reservationCapabilities(persistent: reservation.store != nil)
         d.enduranceGroupID = 0
         d.nguid = nguid
         d.eui64 = eui64

@@ -45,11 +45,14 @@ final class ReservationState {
     var holderHostID: [UInt8]?
     /// GEN: bumped by every successful Register, Preempt and Clear.
     var generation: UInt32 = 0
-    /// PTPLS. Only a namespace with a persistence file may set it (not yet built).
+    /// PTPLS: the state survives a restart (only with a `store`).
     var persistThroughPowerLoss = false
     /// Feature 82h: a set bit (1, 2, 3) suppresses that notice type. Kept
     /// per namespace, as nvmet and SPDK keep it.
     var notificationMask: UInt32 = 0
+    /// Where the state persists through power loss (`ptpl_file`), if the
+    /// namespace has one; without it PTPL cannot be set.
+    var store: (any ReservationStore)?
 
     func index(of hostID: [UInt8]) -> Int? { registrants.firstIndex { $0.hostID == hostID } }
 
@@ -90,8 +93,9 @@ final class ReservationState {
     }
 }
 
-/// RESCAP: all six types and IEKEY as in NVMe 1.3; no persist through power loss yet.
-let reservationCapabilities: UInt8 = 0xFE
+/// RESCAP: all six types and IEKEY as in NVMe 1.3; bit 0 (persist through
+/// power loss) only for a namespace with a persistence file.
+func reservationCapabilities(persistent: Bool) -> UInt8 { persistent ? 0xFF : 0xFE }
 
 extension TargetQueue {
     /// Reservation Register, Acquire, Release or Report on `ns` (control path: takes the lock).
@@ -110,7 +114,8 @@ extension TargetQueue {
             // would be shared by every host that sent none.
             guard host.contains(where: { $0 != 0 }) else { return .failure(NVMeStatus.invalidField.at(40)) }
             let before = (state.type, state.holderHostID, state.registrants)
-            let outcome: CommandResult
+            let (persistedBefore, generationBefore) = (state.persistThroughPowerLoss, state.generation)
+            var outcome: CommandResult
             switch command.opcode {
             case IOOpcode.reservationReport:
                 outcome = reservationReport(ReservationReportCommand(command), state, data: data)
@@ -123,6 +128,25 @@ extension TargetQueue {
             default:
                 outcome = reservationRelease(
                     ReservationReleaseCommand(command), state, host: host, data: data, notices: &notices)
+            }
+            let changed = before != (state.type, state.holderHostID, state.registrants)
+            if outcome.status.isSuccess, let store = state.store,
+                changed || persistedBefore != state.persistThroughPowerLoss
+            {
+                // Durable before the completion: nothing acknowledged is lost.
+                // (On the poll group's thread: reservation changes are rare,
+                // and SPDK writes its file the same way.)
+                do throws(ReservationStoreError) {
+                    try store.save(state.persistThroughPowerLoss ? state.persisted : nil)
+                } catch {
+                    target.logger.error(
+                        "reservation state not persisted; the change is undone",
+                        metadata: ["file": "\(store.path)", "error": "\(error)"])
+                    (state.type, state.holderHostID, state.registrants) = before
+                    (state.persistThroughPowerLoss, state.generation) = (persistedBefore, generationBefore)
+                    notices.removeAll()
+                    outcome = .failure(.internalError)
+                }
             }
             if before != (state.type, state.holderHostID, state.registrants) {
                 // Every queue re-reads its permissions at its next command.
@@ -196,11 +220,15 @@ extension TargetQueue {
             }
             state.registrants[i].key = new
         }
-        // CPTPL: clearing is always honoured; setting needs a persistence
-        // file, which this target does not have yet, so PTPLS stays 0 and the
-        // Report says so. (The Linux host sets CPTPL 3 on every register;
-        // refusing it, as SPDK does without a file, fails every Linux register.)
-        if persist == .clear { state.persistThroughPowerLoss = false }
+        // CPTPL: clearing is always honoured; setting needs the namespace's
+        // persistence file (`ptpl_file`). Without one PTPLS stays 0 and the
+        // Report says so: the Linux host sets CPTPL 3 on every register, and
+        // refusing it, as SPDK does without a file, fails every Linux register.
+        switch persist {
+        case .clear: state.persistThroughPowerLoss = false
+        case .set: if state.store != nil { state.persistThroughPowerLoss = true }
+        case .noChange: break
+        }
         state.generation &+= 1
         return .success()
     }
@@ -337,5 +365,64 @@ extension Subsystem {
                 ReservationNotice(type: type, namespaceID: namespaceID, count: c.reservationNoticeCount))
             c.raiseEventLocked(.reservationLogAvailable)
         }
+    }
+}
+
+// MARK: Persist Through Power Loss
+
+/// A namespace's reservation state as it is persisted (SPDK's `ptpl_file`
+/// holds the same fields).
+public struct PersistedReservation: Equatable, Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var hostID: [UInt8]
+        public var key: UInt64
+        public init(hostID: [UInt8], key: UInt64) {
+            self.hostID = hostID
+            self.key = key
+        }
+    }
+    public var type: ReservationType?
+    /// The holder (nil for no reservation; for types 5 and 6 any registrant).
+    public var holderHostID: [UInt8]?
+    public var registrants: [Entry]
+
+    public init(type: ReservationType?, holderHostID: [UInt8]?, registrants: [Entry]) {
+        self.type = type
+        self.holderHostID = holderHostID
+        self.registrants = registrants
+    }
+}
+
+/// Where a namespace's reservations persist through power loss: a file
+/// (`NVMfConfig.ReservationFile`), written durably before the command that
+/// changed the state completes.
+public protocol ReservationStore: AnyObject, Sendable {
+    /// The state persisted last, or nil when persistence is off or nothing was ever written.
+    func load() throws(ReservationStoreError) -> PersistedReservation?
+    /// Persists `state`, or records that persistence is off (nil). Durable when it returns.
+    func save(_ state: PersistedReservation?) throws(ReservationStoreError)
+    /// For save_config and logs.
+    var path: String { get }
+}
+
+/// Why a reservation store could not be read or written.
+public struct ReservationStoreError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension ReservationState {
+    var persisted: PersistedReservation {
+        PersistedReservation(
+            type: type, holderHostID: holderHostID,
+            registrants: registrants.map { .init(hostID: $0.hostID, key: $0.key) })
+    }
+
+    func restore(_ p: PersistedReservation) {
+        registrants = p.registrants.map { Registrant(hostID: $0.hostID, key: $0.key) }
+        type = p.type
+        holderHostID = p.type == nil ? nil : (p.holderHostID ?? registrants.first?.hostID)
+        persistThroughPowerLoss = true
     }
 }

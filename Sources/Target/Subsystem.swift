@@ -220,13 +220,24 @@ public final class Subsystem {
     ///   - uuid, nguid, eui64: identifiers; by default UUID and NGUID come
     ///     from the device's UUID and EUI-64 is not reported.
     ///   - anaGroupID: the ANA group (1...maxNamespaces), by default the NSID.
+    ///   - reservationStore: where reservations persist through power loss
+    ///     (SPDK's `ptpl_file`); what it holds is restored now.
     /// - Returns: the namespace.
     /// - Throws: `.namespaceLimit`, `.invalidNamespaceID`, `.duplicateIdentifier`, `.invalidANAGroup`.
     @discardableResult
     public func addNamespace(
         device: any BlockDevice, namespaceID: UInt32? = nil, uuid: DeviceUUID? = nil, nguid: [UInt8]? = nil,
-        eui64: [UInt8]? = nil, readOnly: Bool = false, anaGroupID: UInt32? = nil
+        eui64: [UInt8]? = nil, readOnly: Bool = false, anaGroupID: UInt32? = nil,
+        reservationStore: (any ReservationStore)? = nil
     ) throws(TargetError) -> Namespace {
+        // The persisted reservations are read before anything is made: a
+        // file that cannot be read fails the add, naming it.
+        var persisted: PersistedReservation? = nil
+        if let store = reservationStore {
+            do throws(ReservationStoreError) { persisted = try store.load() } catch {
+                throw .reservationStore("\(store.path): \(error.message)")
+            }
+        }
         var actions = DeferredActions()
         let ns = try target.lock.withLock { () throws(TargetError) -> Namespace in
             guard namespaces.count < maxNamespaces else { throw .namespaceLimit }
@@ -257,6 +268,8 @@ public final class Subsystem {
             let ns = Namespace(
                 namespaceID: nsid, device: device, uuid: u, nguid: g, eui64: e, readOnly: readOnly, anaGroupID: group,
                 globalIndex: index)
+            ns.reservation.store = reservationStore
+            if let persisted { ns.reservation.restore(persisted) }
             target.namespaceRegistry[index] = ns
             namespaceChangedLocked { namespaces[nsid] = ns }
             for c in controllers.values { c.namespaceChangedLocked(nsid, &actions) }

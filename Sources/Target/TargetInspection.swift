@@ -34,6 +34,8 @@ public struct NamespaceInfo: Sendable, Hashable {
     public var eui64: [UInt8]
     public var isReadOnly: Bool
     public var anaGroupID: UInt32
+    /// Where its reservations persist (`ptpl_file`), if anywhere.
+    public var reservationFile: String?
 }
 
 /// A registered block device as `bdev_get_bdevs` reports it.
@@ -83,7 +85,8 @@ extension Subsystem {
             namespaces.values.sorted { $0.namespaceID < $1.namespaceID }.map {
                 NamespaceInfo(
                     namespaceID: $0.namespaceID, deviceName: $0.device.name, uuid: $0.uuid, nguid: $0.nguid,
-                    eui64: $0.eui64, isReadOnly: $0.isReadOnly, anaGroupID: $0.anaGroupID)
+                    eui64: $0.eui64, isReadOnly: $0.isReadOnly, anaGroupID: $0.anaGroupID,
+                    reservationFile: $0.reservation.store?.path)
             }
         }
     }

@@ -322,3 +322,81 @@ final class ReservationHost {
         #expect(ns[31] == 0xFE && ns[30] & 1 == 1)
     }
 }
+
+/// A store in memory that can be told to fail.
+final class MemoryReservationStore: ReservationStore, @unchecked Sendable {
+    var saved: PersistedReservation?
+    var saves = 0
+    var failing = false
+    let path = "memory"
+
+    func load() throws(ReservationStoreError) -> PersistedReservation? { saved }
+
+    func save(_ state: PersistedReservation?) throws(ReservationStoreError) {
+        if failing { throw ReservationStoreError("disk full") }
+        saves += 1
+        saved = state
+    }
+}
+
+@Suite struct ReservationPersistenceTests {
+    func makeTarget(store: MemoryReservationStore, hosts: Int = 2) throws
+        -> (NVMfTarget, Subsystem, PollGroup, [ReservationHost])
+    {
+        let target = NVMfTarget()
+        let s = try target.addSubsystem(nqn: "nqn.2026-01.io.swift:ptpl", allowAnyHost: true)
+        try s.addNamespace(device: TestMemoryDevice(), reservationStore: store)
+        try s.start()
+        let group = target.makePollGroup()
+        return (target, s, group, try (1...hosts).map { try ReservationHost(s, group, id: UInt8($0)) })
+    }
+
+    @Test func withPTPLTheStateSurvivesARestart() throws {
+        let store = MemoryReservationStore()
+        do {
+            let (_, _, _, h) = try makeTarget(store: store)
+            #expect(h[0].admin.identify(cns: IdentifyCNS.namespace, nsid: 1).data[31] == 0xFF, "RESCAP bit 0")
+            #expect(h[0].register(new: 0xFFFF_FFFF_FFFF_FFF0, cptpl: 3) == .success)
+            #expect(h[1].register(new: 7) == .success)
+            #expect(h[0].acquire(.exclusiveAccess, key: 0xFFFF_FFFF_FFFF_FFF0) == .success)
+            #expect(h[0].report().data[9] == 1, "PTPLS")
+            #expect(store.saves == 3)
+        }
+        // A new target over the same store: the host finds its reservation.
+        let (_, _, _, h) = try makeTarget(store: store)
+        let report = h[1].report().data
+        #expect(report[4] == 2 && le16(report, 5) == 2 && report[9] == 1)
+        #expect(le64(report, 72) == 0xFFFF_FFFF_FFFF_FFF0 && report[66] == 1)
+        #expect(h[1].io.read(lba: 0, blocks: 1).status == .reservationConflict)
+        #expect(h[0].io.read(lba: 0, blocks: 1).ok)
+        // CPTPL 2 turns persistence off: the store records "nothing".
+        #expect(h[0].register(new: 0xFFFF_FFFF_FFFF_FFF0, cptpl: 2) == .success)
+        #expect(store.saved == nil)
+        let (_, _, _, again) = try makeTarget(store: store)
+        #expect(le16(again[0].report().data, 5) == 0, "without PTPL the state is gone after a restart")
+    }
+
+    @Test func aStateThatCannotBePersistedIsNotAcknowledged() throws {
+        let store = MemoryReservationStore()
+        let (_, _, _, h) = try makeTarget(store: store)
+        #expect(h[0].register(new: 1, cptpl: 3) == .success)
+        store.failing = true
+        #expect(h[1].register(new: 2) == NVMeStatus.internalError)
+        #expect(h[0].acquire(.writeExclusive, key: 1) == NVMeStatus.internalError)
+        store.failing = false
+        let report = h[0].report().data
+        #expect(le16(report, 5) == 1 && report[4] == 0, "both changes were undone")
+        #expect(h[1].io.write(lba: 0, data: [UInt8](repeating: 1, count: 512)).ok)
+    }
+
+    @Test func setFeaturesPersistenceNeedsAFile() throws {
+        let store = MemoryReservationStore()
+        let (_, _, _, h) = try makeTarget(store: store)
+        #expect(h[0].register(new: 1) == .success)
+        let set = FeaturesCommand.set(featureID: FeatureID.reservationPersistence, value: 1, namespaceID: 1)
+        #expect(h[0].admin.run(set.entry).ok)
+        #expect(store.saved?.registrants.map(\.key) == [1])
+        let get = FeaturesCommand.get(featureID: FeatureID.reservationPersistence, namespaceID: 1)
+        #expect(h[0].admin.run(get.entry).entry.dword0 == 1)
+    }
+}

@@ -106,7 +106,9 @@ struct NvmfSubsystemAddNs: RPCSubcommand {
     var bdevName: String
     @Option(name: [.customShort("t"), .customLong("tgt-name")], help: "The parent NVMe-oF target (optional).")
     var tgtName: String?
-    @Option(name: [.customShort("p"), .customLong("ptpl-file")], help: "Reservation file (not supported here).")
+    @Option(
+        name: [.customShort("p"), .customLong("ptpl-file")],
+        help: "File where the namespace's reservations persist through power loss.")
     var ptplFile: String?
     @Option(name: [.customShort("n"), .customLong("nsid")], help: "The NSID (default: the lowest free one).")
     var nsid: Int?
