@@ -14,8 +14,9 @@ for qd in 1 1 1 16; do "$BIN" 2000000 "$qd" 2>/dev/null; done
 echo "== instructions per command (callgrind, difference of two runs)"
 objcopy --strip-debug "$BIN" /tmp/target-core-bench.stripped
 # Plain, then with ANA reporting on (the subsystem reports ANA and the
-# queues come through a listener: every read passes the ANA state check).
-for variant in "" ana; do
+# queues come through a listener: every read passes the ANA state check),
+# then writes without and with a Write Exclusive reservation held by the writer.
+for variant in "" ana write write-resv; do
     for n in 20000 40000; do
         valgrind --tool=callgrind --callgrind-out-file=/tmp/target-core-bench.cg.$n \
             /tmp/target-core-bench.stripped $n 1 $variant >/dev/null 2>/tmp/target-core-bench.vg.$n

@@ -2,9 +2,11 @@
 // target core (plan + execute + backend submit + poll + completion routing)
 // on a memory block device over the in-process transport.
 //
-// Usage: target-core-bench [iterations] [queue-depth] [ana]
+// Usage: target-core-bench [iterations] [queue-depth] [ana|write|write-resv]
 // "ana": the subsystem reports ANA and the queues come through a listener,
-// so every read passes the ANA state check (issue 14).
+// so every read passes the ANA state check (issue 14). "write": 4 KiB
+// writes instead of reads; "write-resv": the same with a Write Exclusive
+// reservation held by the writing host (issue 15).
 // Prints ns/command. For instructions per command run it twice under
 // callgrind with different iteration counts (see RESULTS.md).
 import Backends
@@ -14,7 +16,9 @@ import Target
 let arguments = CommandLine.arguments
 let iterations = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let queueDepth = arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1
-let anaReporting = arguments.count > 3 && arguments[3] == "ana"
+let mode = arguments.count > 3 ? arguments[3] : ""
+let anaReporting = mode == "ana"
+let writing = mode.hasPrefix("write")
 
 let hostNQN = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 let target = NVMfTarget()
@@ -56,8 +60,19 @@ let io = try InProcessQueue(
 _ = control(
     io, ConnectCommand(queueID: 1, submissionQueueSize: 127, keepAliveTimeout: 0).entry, data: connectData(cntlid))
 
+if mode == "write-resv" {
+    // Register key 1 and take a Write Exclusive reservation on this host's I/O queue.
+    var register = SubmissionQueueEntry(opcode: IOOpcode.reservationRegister, namespaceID: 1)
+    register.dataPointer = .keyed(address: 0x1000, length: 16, key: 1, invalidate: false)
+    _ = control(io, register, data: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    var acquire = SubmissionQueueEntry(opcode: IOOpcode.reservationAcquire, namespaceID: 1)
+    acquire.cdw10 = UInt32(ReservationType.writeExclusive.rawValue) << 8
+    acquire.dataPointer = .keyed(address: 0x1000, length: 16, key: 1, invalidate: false)
+    _ = control(io, acquire, data: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+}
+
 var read = ReadWriteCommand(
-    opcode: IOOpcode.read, namespaceID: 1, startingLBA: 0, blockCount: 1,
+    opcode: writing ? IOOpcode.write : IOOpcode.read, namespaceID: 1, startingLBA: 0, blockCount: 1,
     dataPointer: .keyed(address: 0x1000, length: 4096, key: 1, invalidate: true)
 ).entry
 
@@ -80,7 +95,7 @@ func run(_ count: Int) -> Int {
         group.poll()
         while let c = io.nextCompletion() {
             completedCount += 1
-            if !c.entry.nvmeStatus.isSuccess || c.bytesToHost != 4096 { errors += 1 }
+            if !c.entry.nvmeStatus.isSuccess || c.bytesToHost != (writing ? 0 : 4096) { errors += 1 }
             if submittedCount < count {
                 read.commandID = UInt16(truncatingIfNeeded: submittedCount)
                 read.cdw10 = UInt32(truncatingIfNeeded: lba)
@@ -99,7 +114,7 @@ var errors = 0
 let elapsed = clock.measure { errors = run(iterations) }
 let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
 print(
-    "4 KiB reads: \(iterations) at QD \(queueDepth), \(oneDecimal(ns / Double(iterations))) ns/command, errors \(errors)"
+    "4 KiB \(writing ? "writes" : "reads")\(mode.isEmpty ? "" : " (\(mode))"): \(iterations) at QD \(queueDepth), \(oneDecimal(ns / Double(iterations))) ns/command, errors \(errors)"
 )
 
 func oneDecimal(_ value: Double) -> String {
