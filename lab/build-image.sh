@@ -16,7 +16,8 @@ SUITE="${LAB_SUITE:-bookworm}"
 case "$SUITE" in
   bookworm) CACHE="${LAB_CACHE:-$LAB_DIR/cache}"; LIBS=(libaio1 librdmacm1) ;;
   # trixie's 64-bit time_t transition renamed these packages (same ABI on amd64).
-  trixie) CACHE="${LAB_CACHE:-$LAB_DIR/cache-trixie}"; LIBS=(libaio1t64 librdmacm1t64) ;;
+  # util-linux-extra: blkpr (util-linux 2.39+), the block layer's reservation ioctls (lab/tests/reservations.sh).
+  trixie) CACHE="${LAB_CACHE:-$LAB_DIR/cache-trixie}"; LIBS=(libaio1t64 librdmacm1t64 util-linux-extra) ;;
   *) echo "lab/build-image.sh: LAB_SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
 esac
 # Everything the guest runs. rdma-core etc. for rxe; nvme-cli/fio for the
