@@ -62,12 +62,7 @@ struct JSONParser {
         case UInt8(ascii: "n"):
             try literal("null")
             return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = index
-            let n = try number()
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if let exact = Self.exactInteger(text[...]) { return .unsignedInteger(exact) }
-            return .number(n)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw failure("unexpected character \(Self.describe(byte))")
         }
     }
@@ -143,8 +138,9 @@ struct JSONParser {
         }
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, as a finite double.
-    private mutating func number() throws(Failure) -> Double {
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, as a finite double,
+    /// or exactly for a plain integer above 2^53.
+    private mutating func number() throws(Failure) -> JSONValue {
         let start = index
         if peek() == UInt8(ascii: "-") { index += 1 }
         guard let first = peek(), Self.isDigit(first) else { throw failure("a digit was expected") }
@@ -168,7 +164,8 @@ struct JSONParser {
         guard let n = Double(text), n.isFinite else {
             throw Failure(offset: start, reason: "number \(text) is out of range")
         }
-        return n
+        if let exact = Self.exactInteger(text[...]) { return .unsignedInteger(exact) }
+        return .number(n)
     }
 
     /// A plain non-negative integer literal above 2^53 (digits only), exactly.

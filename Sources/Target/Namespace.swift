@@ -52,7 +52,6 @@ public final class Namespace {
     }
 
     /// The I/O path's copy of what it needs, free of references, for a
-    /// path whose ANA state for this namespace's group is `anaState`.
     /// path whose ANA state for this namespace's group is `anaState`, for
     /// host `hostID` (its reservation access). Control lock held.
     func entry(anaState: ANAState, hostID: [UInt8]) -> NamespaceEntry {

@@ -27,6 +27,9 @@ struct Registrant: Equatable {
     var key: UInt64
 }
 
+/// Notices a reservation command raises, by the host they go to.
+typealias ReservationNotices = [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+
 /// A notice for the Reservation Notification log (80h).
 struct ReservationNotice: Equatable {
     var type: ReservationNotificationLog.NoticeType
@@ -103,7 +106,7 @@ extension TargetQueue {
     func executeReservation(_ command: SubmissionQueueEntry, namespace nsid: UInt32, data: IOBuffer)
         -> ExecuteOutcome
     {
-        var notices: [(host: [UInt8], ReservationNotificationLog.NoticeType)] = []
+        var notices: ReservationNotices = []
         let result: CommandResult = target.lock.withLock {
             guard let s = subsystem, let c = controller, let ns = s.namespaces[nsid] else {
                 return .failure(NVMeStatus.invalidNamespace.at(4))
@@ -148,7 +151,7 @@ extension TargetQueue {
                     outcome = .failure(.internalError)
                 }
             }
-            if before != (state.type, state.holderHostID, state.registrants) {
+            if changed && outcome.status.isSuccess {
                 // Every queue re-reads its permissions at its next command.
                 s.bumpGeneration()
             }
@@ -191,7 +194,7 @@ extension TargetQueue {
 
     private func reservationRegister(
         _ r: ReservationRegisterCommand, _ state: ReservationState, host: [UInt8], data: IOBuffer,
-        notices: inout [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+        notices: inout ReservationNotices
     ) -> CommandResult {
         guard data.count >= ReservationRegisterCommand.dataSize else {
             return .failure(NVMeStatus.dataSGLLengthInvalid.at(24))
@@ -235,7 +238,7 @@ extension TargetQueue {
 
     private func reservationAcquire(
         _ r: ReservationAcquireCommand, _ state: ReservationState, host: [UInt8], data: IOBuffer,
-        notices: inout [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+        notices: inout ReservationNotices
     ) -> CommandResult {
         guard !r.ignoreExistingKey, let type = r.type, let action = r.action else {
             return .failure(NVMeStatus.invalidField.at(40))
@@ -263,7 +266,7 @@ extension TargetQueue {
     /// Preempt (and Preempt and Abort, which aborts nothing: see the top of this file).
     private func preempt(
         _ state: ReservationState, host: [UInt8], type: ReservationType, key: UInt64,
-        notices: inout [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+        notices: inout ReservationNotices
     ) -> CommandResult {
         /// Unregisters every other host whose key is `key` (all others when
         /// `everyone`); false when none matched.
@@ -312,7 +315,7 @@ extension TargetQueue {
 
     private func reservationRelease(
         _ r: ReservationReleaseCommand, _ state: ReservationState, host: [UInt8], data: IOBuffer,
-        notices: inout [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+        notices: inout ReservationNotices
     ) -> CommandResult {
         guard !r.ignoreExistingKey, let action = r.action else { return .failure(NVMeStatus.invalidField.at(40)) }
         guard data.count >= ReservationReleaseCommand.dataSize else {
@@ -342,7 +345,7 @@ extension TargetQueue {
 
     private func notifyOthers(
         _ state: ReservationState, except host: [UInt8], _ type: ReservationNotificationLog.NoticeType,
-        into notices: inout [(host: [UInt8], ReservationNotificationLog.NoticeType)]
+        into notices: inout ReservationNotices
     ) {
         for r in state.registrants where r.hostID != host { notices.append((r.hostID, type)) }
     }
