@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "nvmf-tgt", targets: ["nvmf-tgt"]),
         .executable(name: "nvmf-rpc", targets: ["nvmf-rpc"]),
+        .executable(name: "nvmf-perf", targets: ["nvmf-perf"]),
         .library(name: "NVMe", targets: ["NVMe"]),
         .library(name: "Target", targets: ["Target"]),
     ],
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries and the few GNU-only C names Swift cannot see.
@@ -73,6 +75,20 @@ let package = Package(
             dependencies: ["NVMfConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "nvmf-rpc", dependencies: ["NVMfRPCClient"]),
 
+        // The NVMe-oF RDMA initiator (host side): CM connect, Fabrics Connect, the
+        // controller handshake, admin commands, discovery and I/O queues. NVMe + Verbs only.
+        .target(name: "NVMfHost", dependencies: ["NVMe", "Verbs", "CVerbs"]),
+        // nvmf-perf's engine: options, workers, verification, reports (library, so it is tested).
+        .target(
+            name: "NVMfPerf",
+            dependencies: [
+                "NVMfHost", "NVMe", "CShims",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "nvmf-perf", dependencies: ["NVMfPerf"]),
+
         // Benchmark of the target core (perf/target-core/RESULTS.md); not a test.
         .executableTarget(
             name: "target-core-bench", dependencies: ["Target", "NVMe", "Backends"],
@@ -115,6 +131,10 @@ let package = Package(
         .testTarget(name: "NVMfConfigTests", dependencies: ["NVMfConfig", "Target", "Backends"]),
         .testTarget(name: "NVMfRPCTests", dependencies: ["NVMfRPC", "NVMfConfig", "Target", "Backends"]),
         .testTarget(name: "NVMfRPCClientTests", dependencies: ["NVMfRPCClient", "NVMfConfig"]),
+        .testTarget(name: "NVMfHostTests", dependencies: ["NVMfHost", "NVMe", "Target", "Backends"]),
+        .testTarget(
+            name: "NVMfPerfTests",
+            dependencies: ["NVMfPerf", "NVMfHost", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
     ],
     swiftLanguageModes: [.v5]
