@@ -48,6 +48,12 @@ int cshims_available_cpus(void) {
     return CPU_COUNT(&set);
 }
 
+int cshims_cpu_is_available(int cpu) {
+    cpu_set_t set;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_ISSET(cpu, &set) ? 1 : 0;
+}
+
 int cshims_fallocate(int fd, int mode, off_t offset, off_t length) {
     return fallocate(fd, mode, offset, length) == 0 ? 0 : errno;
 }

@@ -1,7 +1,8 @@
+import NVMe
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import NVMe
 
 /// The host's view of one NVMe-oF controller, driven over its admin queue:
 /// Fabrics Connect, the property handshake, Identify, the discovery log,

@@ -39,7 +39,8 @@ public final class HostSession {
     /// CRQSIZE; the queue's `depth` says what was granted.
     public func openIOQueue(depth: Int, ioBytes: Int, interrupts: Bool = false) throws(HostError) -> RdmaHostQueue {
         if let limit = controller.maxDataTransferBytes, ioBytes > limit {
-            throw HostError("I/O size \(ioBytes) bytes exceeds the controller's maximum transfer (MDTS) of \(limit) bytes")
+            throw HostError(
+                "I/O size \(ioBytes) bytes exceeds the controller's maximum transfer (MDTS) of \(limit) bytes")
         }
         let queueID = nextQueueID
         let granted = min(depth, controller.maxQueueEntries)

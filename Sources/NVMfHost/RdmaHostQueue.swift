@@ -338,7 +338,8 @@ public final class RdmaHostQueue: CommandChannel {
             if slotState[slot] == 0 {
                 outstanding &-= 1
                 if filled < done.count {
-                    done[filled] = CommandDone(slot: UInt16(truncatingIfNeeded: slot), status: slotResponse[slot].status)
+                    done[filled] = CommandDone(
+                        slot: UInt16(truncatingIfNeeded: slot), status: slotResponse[slot].status)
                     filled &+= 1
                 }
             }
@@ -389,7 +390,8 @@ public final class RdmaHostQueue: CommandChannel {
         }
         let length = max(dataOut.count, dataInLength)
         guard length <= dataBytesPerSlot else {
-            throw HostError("queue \(queueID): \(length) bytes of command data exceed the \(dataBytesPerSlot)-byte buffer")
+            throw HostError(
+                "queue \(queueID): \(length) bytes of command data exceed the \(dataBytesPerSlot)-byte buffer")
         }
         let buffer = UnsafeMutableRawBufferPointer(start: dataBuffer(slot), count: dataBytesPerSlot)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)

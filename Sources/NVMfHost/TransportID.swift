@@ -9,7 +9,10 @@ import NVMe
 /// name, so a typo never silently measures the wrong thing.
 public struct TransportID: Equatable, Sendable, CustomStringConvertible {
     /// Address family of `address`.
-    public enum AddressFamily: String, Sendable { case ipv4 = "IPv4", ipv6 = "IPv6" }
+    public enum AddressFamily: String, Sendable {
+        case ipv4 = "IPv4"
+        case ipv6 = "IPv6"
+    }
 
     public var addressFamily: AddressFamily
     /// TRADDR: the target's IP address.
@@ -52,7 +55,9 @@ public struct TransportID: Equatable, Sendable, CustomStringConvertible {
         var namespace: UInt32?
         var seen = Set<String>()
         let pairs = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
-        guard !pairs.isEmpty else { throw HostError("transport ID: empty; expected e.g. 'trtype:RDMA traddr:10.0.0.1'") }
+        guard !pairs.isEmpty else {
+            throw HostError("transport ID: empty; expected e.g. 'trtype:RDMA traddr:10.0.0.1'")
+        }
         for pair in pairs {
             guard let separator = pair.firstIndex(where: { $0 == ":" || $0 == "=" }) else {
                 throw HostError("transport ID: '\(pair)' is not key:value")
@@ -114,7 +119,8 @@ public struct TransportID: Equatable, Sendable, CustomStringConvertible {
 
     /// SPDK's form again, keys in SPDK's order.
     public var description: String {
-        var text = "trtype:RDMA adrfam:\(addressFamily.rawValue) traddr:\(address) trsvcid:\(port) subnqn:\(subsystemNQN)"
+        var text =
+            "trtype:RDMA adrfam:\(addressFamily.rawValue) traddr:\(address) trsvcid:\(port) subnqn:\(subsystemNQN)"
         if let hostNQN { text += " hostnqn:\(hostNQN)" }
         if let namespaceID { text += " ns:\(namespaceID)" }
         return text

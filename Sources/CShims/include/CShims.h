@@ -18,6 +18,8 @@ int cshims_set_thread_nice(int nice);
 int cshims_current_cpu(void);
 /// Number of CPUs this process may run on.
 int cshims_available_cpus(void);
+/// 1 if this process may run on `cpu` (its affinity mask), else 0.
+int cshims_cpu_is_available(int cpu);
 /// fallocate(2) with the given mode (FALLOC_FL_* are GNU-only); 0 or errno.
 int cshims_fallocate(int fd, int mode, off_t offset, off_t length);
 int cshims_falloc_fl_keep_size(void);
@@ -39,4 +41,16 @@ int cshims_set_thread_name(const char *name);
 /// kernel or filesystem does not report it (or does not support O_DIRECT: both 0),
 /// or errno.
 int cshims_dio_alignment(int fd, uint32_t *mem_align, uint32_t *offset_align);
+
+/// The CPU's time-stamp counter (x86_64 RDTSC), or 0 elsewhere: nvmf-perf's
+/// per-I/O clock when the TSC is invariant. Inline so a read costs no call.
+static inline uint64_t cshims_rdtsc(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return 0;
+#endif
+}
 #endif

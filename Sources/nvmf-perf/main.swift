@@ -1,0 +1,3 @@
+import NVMfPerf
+
+NVMfPerfCommand.main()
