@@ -135,7 +135,9 @@ let package = Package(
         .testTarget(
             name: "NVMfPerfTests",
             dependencies: ["NVMfPerf", "NVMfHost", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .testTarget(name: "RdmaTransportTests", dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends"]),
+        .testTarget(
+            name: "RdmaTransportTests",
+            dependencies: ["RdmaTransport", "Target", "Verbs", "NVMe", "Backends", "NVMfHost", "NVMfPerf"]),
     ],
     swiftLanguageModes: [.v5]
 )
