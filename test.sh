@@ -32,9 +32,10 @@ swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 echo "== fuzzers (libFuzzer + ASan, bounded; scripts/fuzz.sh)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
-echo "== nvmf-tgt and nvmf-rpc release builds (static Swift stdlib, for the lab guest)"
+echo "== nvmf-tgt, nvmf-rpc and nvmf-perf release builds (static Swift stdlib, for the lab guest)"
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 swift build -c release --static-swift-stdlib --product nvmf-rpc
+swift build -c release --static-swift-stdlib --product nvmf-perf
 
 failed=()
 lab_log=$(mktemp)

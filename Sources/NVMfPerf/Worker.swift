@@ -92,9 +92,11 @@ final class Worker {
                 completed &+= count
                 now = clock.now()
                 job.lastProgress = now
+                // The measurement window is [start, end): commands drained after it are not counted.
+                let counted = !measured || now < end
                 for index in 0..<count {
                     let slot = Int(done[index].slot)
-                    finish(job, slot: slot, status: done[index].status, now: now, measured: measured)
+                    finish(job, slot: slot, status: done[index].status, now: now, counted: counted, timed: measured)
                     if !stopping { _ = submitNext(job, slot: slot, now: now, pass: pass) }
                 }
             }
@@ -171,13 +173,17 @@ final class Worker {
 
     /// Times one finished command and checks its data when verifying.
     @inline(__always)
-    func finish(_ job: QueueJob, slot: Int, status: UInt16, now: UInt64, measured: Bool) {
+    ///
+    /// - Parameters:
+    ///   - counted: inside the measured window (or a verify pass): counts toward I/Os and bytes.
+    ///   - timed: the measured pass: latencies are recorded (when also counted).
+    func finish(_ job: QueueJob, slot: Int, status: UInt16, now: UInt64, counted: Bool, timed: Bool) {
         let index = job.target.index
         let latency = clock.nanoseconds(now &- job.submittedAt[slot])
         let success = status & 0x0FFE == 0
-        results[index].ios &+= 1
+        if counted { results[index].ios &+= 1 }
         if success {
-            results[index].bytes &+= UInt64(ioSize)
+            if counted { results[index].bytes &+= UInt64(ioSize) }
         } else {
             results[index].errors &+= 1
             if results[index].errors == 1 {
@@ -186,7 +192,7 @@ final class Worker {
                         + "failed: \(StatusWords.describe(NVMeStatus(rawValue: status)))")
             }
         }
-        if measured {
+        if counted && timed {
             _ = results[index].latency.record(latency)
             interval.ios &+= 1
             if success { interval.bytes &+= UInt64(ioSize) }
