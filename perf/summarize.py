@@ -35,6 +35,11 @@ def load(d, label, job):
         "clat_p99_us": round(clat.get("99.000000", 0) / 1000, 1),
         "errors": j.get("error", 0),
     }
+    perf = os.path.join(d, f"{label}.{job}.nvmf-perf.json")
+    if os.path.exists(perf):
+        p = json.load(open(perf))
+        r["nvmf_perf"] = {"iops": round(p["total"]["iops"], 1), "p50_us": round(p["total"]["latency_us"]["p50"], 1),
+                          "cpu_us_per_io": round(p["cpu_us_per_io"], 1)}
     cpu = os.path.join(d, f"{label}.{job}.cpu")
     if os.path.exists(cpu):
         r.update(json.load(open(cpu)))
@@ -76,6 +81,24 @@ def summarize(d, command):
             row += [f"{a['iops'] / b['iops']:.2f}", f"{a['clat_p50_us'] / b['clat_p50_us']:.2f}" if b["clat_p50_us"] else "-"]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    # The second initiator: the same jobs through nvmf-perf, when the boot ran it.
+    if any(res["targets"][l][job] and "nvmf_perf" in res["targets"][l][job] for l in labels for job in ran):
+        head = "| job (through nvmf-perf) | " + " | ".join(f"{l} IOPS | {l} p50 µs | {l} ÷ fio" for l in labels)
+        if len(labels) == 2:
+            head += " | IOPS ratio ours/kernel"
+        lines += [head + " |", "|" + "---|" * (1 + 3 * len(labels) + (1 if len(labels) == 2 else 0))]
+        for job in ran:
+            row = [job]
+            for l in labels:
+                r = res["targets"][l][job]
+                p = r.get("nvmf_perf") if r else None
+                row += [f"{p['iops']:.0f}", f"{p['p50_us']:.0f}", f"{p['iops'] / r['iops']:.2f}"] if p else ["-", "-", "-"]
+            if len(labels) == 2:
+                a = (res["targets"]["nvmf-tgt"][job] or {}).get("nvmf_perf")
+                b = (res["targets"]["kernel"][job] or {}).get("nvmf_perf")
+                row.append(f"{a['iops'] / b['iops']:.2f}" if a and b and b["iops"] else "-")
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
     for l in labels:
         lines.append(f"- {l}: crc32c write+verify {res['targets'][l]['verify-crc32c']}")
     if "nvmf_tgt_idle" in res:

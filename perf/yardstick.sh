@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The yardstick: in one lab-guest boot, the kernel target (nvmet-rdma) and,
 # when asked, our nvmf-tgt serve the same RAM block device to the same kernel
-# initiator, and the same fio jobs run against each (perf/lib/fio-suite.sh).
+# initiator, and the same fio jobs run against each (perf/lib/fio-suite.sh),
+# each job also through nvmf-perf, our own user-space initiator.
 #
 #   perf/yardstick.sh                 kernel target only
 #   perf/yardstick.sh kernel nvmf-tgt both, same boot (builds nvmf-tgt, static stdlib)
@@ -13,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(kernel)
+# nvmf-perf is the yardstick's second initiator: every job runs through fio and through it.
+swift build -c release --static-swift-stdlib --product nvmf-perf
 for t in "${TARGETS[@]}"; do
   if [ "$t" = nvmf-tgt ]; then
     swift build -c release --static-swift-stdlib --product nvmf-tgt

@@ -77,6 +77,21 @@ public final class RdmaHostQueue: CommandChannel {
     /// SQE-only sends go inline when the device allows it (no DMA read of the capsule).
     let sendsInline: Bool
 
+    /// The thread that may submit and poll (debug builds check it): the one that
+    /// connected, until `claimOwnership()` hands the queue to another.
+    private var owner = pthread_self()
+
+    /// Makes the calling thread the queue's only user (a perf worker, at its start).
+    public func claimOwnership() { owner = pthread_self() }
+
+    /// True on the owning thread; used in debug-build assertions only.
+    @inline(__always)
+    func isOwner() -> Bool { pthread_equal(owner, pthread_self()) != 0 }
+
+    /// SENDs chained by `submit` and not yet posted (`flush()`).
+    private var pendingHead: UnsafeMutablePointer<SendWorkRequest>?
+    private var pendingTail: UnsafeMutablePointer<ibv_send_wr>?
+
     /// Commands submitted and not yet done.
     public private(set) var outstanding = 0
     /// Why the queue stopped working; every later call fails with it.
@@ -224,13 +239,15 @@ public final class RdmaHostQueue: CommandChannel {
     // MARK: I/O path
 
     /// Submits Read (02h) or Write (01h) of `blockCount` blocks at `startingLBA` in
-    /// slot `slot`, moving `byteCount` bytes through the slot's data buffer.
+    /// slot `slot`, moving `byteCount` bytes through the slot's data buffer. The
+    /// command goes out at the next `flush()`.
     ///
     /// - Returns: false when the queue has failed (see `failure`) or the post was refused.
     @inline(__always)
     public func submit(
         slot: Int, opcode: UInt8, namespaceID: UInt32, startingLBA: UInt64, blockCount: Int, byteCount: Int
     ) -> Bool {
+        assert(isOwner(), "an RdmaHostQueue is used by the thread that owns it only")
         guard _fastPath(failure == nil) else { return false }
         precondition(slot >= 0 && slot < depth && slotState[slot] == 0, "slot is busy or out of range")
         precondition(byteCount <= dataBytesPerSlot, "transfer larger than the slot's buffer")
@@ -268,15 +285,37 @@ public final class RdmaHostQueue: CommandChannel {
         }
         sendRequests[slot].set(
             id: Self.sendTag | UInt64(slot), opcode: .send, sges: sges, sgeCount: sgeCount, flags: flags)
+        // Chain it behind the SENDs not yet posted; `flush()` posts them all with one call.
+        let request = UnsafeMutableRawPointer(sendRequests + slot).assumingMemoryBound(to: ibv_send_wr.self)
+        request.pointee.next = nil
+        if let pendingTail {
+            pendingTail.pointee.next = request
+        } else {
+            pendingHead = sendRequests + slot
+        }
+        pendingTail = request
         slotState[slot] = Self.awaitingSend | Self.awaitingResponse
+        outstanding &+= 1
+        return true
+    }
+
+    /// Posts every SEND submitted since the last flush, chained, with one `ibv_post_send`.
+    ///
+    /// One doorbell for a poll pass's worth of commands: on Soft-RoCE each post is
+    /// a system call, so a command per post was a system call per I/O.
+    /// - Returns: false when the post failed (the queue is then failed).
+    @inline(__always)
+    @discardableResult
+    public func flush() -> Bool {
+        guard let head = pendingHead else { return failure == nil }
+        pendingHead = nil
+        pendingTail = nil
         do {
-            try queuePair.postSend(chain: sendRequests + slot)
+            try queuePair.postSend(chain: head)
         } catch {
-            slotState[slot] = 0
-            fail("posting a command failed: \(error)")
+            fail("posting commands failed: \(error)")
             return false
         }
-        outstanding &+= 1
         return true
     }
 
@@ -286,6 +325,7 @@ public final class RdmaHostQueue: CommandChannel {
     ///   connection broke or the target answered a command ID that is not outstanding.
     @inline(__always)
     public func poll(into done: UnsafeMutableBufferPointer<CommandDone>) -> Int {
+        assert(isOwner(), "an RdmaHostQueue is used by the thread that owns it only")
         guard _fastPath(failure == nil) else { return 0 }
         let room = min(done.count, workCompletions.completions.count)
         let polled: Int
@@ -405,7 +445,7 @@ public final class RdmaHostQueue: CommandChannel {
             : .keyed(
                 address: UInt64(UInt(bitPattern: dataBuffer(slot))), length: UInt32(length), key: data.rkey,
                 invalidate: false)
-        guard post(entry, slot: slot, inCapsuleBytes: 0) else { throw failure! }
+        guard post(entry, slot: slot, inCapsuleBytes: 0), flush() else { throw failure! }
         let deadline = MonotonicClock.milliseconds() + timeoutMilliseconds
         let done = UnsafeMutableBufferPointer<CommandDone>.allocate(capacity: depth)
         defer { done.deallocate() }

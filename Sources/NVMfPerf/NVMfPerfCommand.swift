@@ -56,6 +56,8 @@ public struct NVMfPerfCommand: ParsableCommand {
         var seed: UInt64 = 0x5EED
         @Flag(name: .customLong("interrupt"), help: "Sleep on completion events instead of busy polling.")
         var interrupt = false
+        @Option(name: .customLong("poll-idle"), help: "Poll mode when nothing completed: yield (default) or spin.")
+        var pollIdle: String = "yield"
         @Option(name: .customLong("clock"), help: "Latency clock: tsc or monotonic-raw (default: tsc when invariant).")
         var clock: String?
         @Option(name: .customLong("io-range"), help: "Use only the first BYTES of each namespace (e.g. 1g).")
@@ -134,6 +136,9 @@ public struct NVMfPerfCommand: ParsableCommand {
             } else {
                 cores = [Self.availableCPUs().first ?? 0]
             }
+            guard pollIdle == "yield" || pollIdle == "spin" else {
+                throw HostError("--poll-idle \(pollIdle): yield or spin")
+            }
             var clockSource: LatencyClock.Source?
             if let clock {
                 guard let source = LatencyClock.Source(rawValue: clock) else {
@@ -147,7 +152,8 @@ public struct NVMfPerfCommand: ParsableCommand {
             return PerfConfiguration(
                 transportIDs: transports, queueDepth: queueDepth, ioSize: Int(size), pattern: pattern, readMix: readMix,
                 seconds: seconds, cores: cores, queuesPerNamespace: queuesPerNamespace, verify: verify, seed: seed,
-                interrupts: interrupt, clock: clockSource, ioRange: range, hostNQN: hostNQN,
+                interrupts: interrupt, yieldWhenIdle: pollIdle == "yield", clock: clockSource, ioRange: range,
+                hostNQN: hostNQN,
                 keepAliveMilliseconds: keepAliveMilliseconds, stallSeconds: stallSeconds, progress: !noProgress)
         }
 

@@ -15,6 +15,8 @@ public struct PerfConfiguration: Sendable {
     public var verify: Bool
     public var seed: UInt64
     public var interrupts: Bool
+    /// Poll mode: give the CPU away (`sched_yield`) every 32 empty polls instead of spinning.
+    public var yieldWhenIdle: Bool
     public var clock: LatencyClock.Source?
     /// Bytes of each namespace to use from LBA 0 (nil: all of it).
     public var ioRange: UInt64?
@@ -26,7 +28,8 @@ public struct PerfConfiguration: Sendable {
     public init(
         transportIDs: [TransportID], queueDepth: Int, ioSize: Int, pattern: IOPattern, readMix: Int, seconds: Int,
         cores: [Int?], queuesPerNamespace: Int = 1, verify: Bool = false, seed: UInt64 = 0x5EED,
-        interrupts: Bool = false, clock: LatencyClock.Source? = nil, ioRange: UInt64? = nil, hostNQN: String? = nil,
+        interrupts: Bool = false, yieldWhenIdle: Bool = true, clock: LatencyClock.Source? = nil, ioRange: UInt64? = nil,
+        hostNQN: String? = nil,
         keepAliveMilliseconds: UInt32 = 10_000, stallSeconds: Int = 10, progress: Bool = true
     ) {
         self.transportIDs = transportIDs
@@ -40,6 +43,7 @@ public struct PerfConfiguration: Sendable {
         self.verify = verify
         self.seed = seed
         self.interrupts = interrupts
+        self.yieldWhenIdle = yieldWhenIdle
         self.clock = clock
         self.ioRange = ioRange
         self.hostNQN = hostNQN

@@ -168,6 +168,7 @@ public final class PerfRun {
             Worker(
                 cpu: core, jobs: jobs, namespaces: namespaces, clock: clock, control: control, ioSize: config.ioSize,
                 verifySeed: config.verify ? config.seed : nil, interrupts: config.interrupts,
+                yieldWhenIdle: config.yieldWhenIdle,
                 stallSeconds: config.stallSeconds)
         }
     }

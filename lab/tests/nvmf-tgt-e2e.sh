@@ -2,8 +2,8 @@
 # End to end in the lab guest: nvmf-tgt (built on the host, release, static
 # stdlib) serves a memory namespace and a libaio namespace on a file; the Linux
 # kernel initiator discovers, connects with default options, inspects and does
-# verified I/O; a file system is made, filled and checked; bad connects fail
-# the way the reference says. Every check prints "ok: ..." or fails the run.
+# verified I/O; nvmf-perf runs as a second initiator beside it; a file system
+# is made, filled and checked; bad connects fail the way the reference says. Every check prints "ok: ..." or fails the run.
 set -euo pipefail
 : "${LAB_RDMA_IP:?run me through lab/run}"
 . lab/lib/wait-listen.sh
@@ -112,6 +112,25 @@ for dev in "$MEM_DEV" "$AIO_DEV"; do
   done
   ok "fio crc32c write+verify on $dev: bs 4k/128k/1M x QD 1/128 x 2 jobs, zero mismatches"
 done
+
+# --- a second initiator beside the kernel one: nvmf-perf writes and checks its
+# pattern on the memory namespace while the kernel host reads it with fio, and
+# the kernel host then reads nvmf-perf's blocks back (LBA and seed in each).
+PERF="${NVMF_PERF_BIN:-.build/release/nvmf-perf}"
+if [ -x "$PERF" ]; then
+  fio --name=r --filename="$MEM_DEV" --ioengine=libaio --direct=1 --rw=randread --bs=4k --iodepth=8 \
+    --time_based --runtime=6 --output=/tmp/fio-beside.txt &
+  FIO=$!
+  "$PERF" -r "trtype:RDMA traddr:$IP trsvcid:4420 subnqn:$MEM_NQN" -w randrw -o 4k -q 16 -t 3 --verify \
+    --io-range 16m --seed 4242 --no-progress >/tmp/perf-beside.txt 2>&1 || { cat /tmp/perf-beside.txt; fail "nvmf-perf beside the kernel host"; }
+  wait $FIO || { cat /tmp/fio-beside.txt; fail "kernel fio beside nvmf-perf"; }
+  # Block 1000 (4 KiB blocks): bytes 0-7 its LBA, 8-15 the seed, little-endian.
+  got=$(dd if="$MEM_DEV" bs=4096 skip=1000 count=1 iflag=direct status=none | od -An -tu8 -N16 | tr -s ' ')
+  [ "$got" = " 1000 4242" ] || fail "the kernel host reads '$got' where nvmf-perf wrote LBA 1000 seed 4242"
+  ok "nvmf-perf --verify (randrw) beside the kernel host's fio on one namespace; the kernel host reads its blocks back"
+else
+  fail "no $PERF: build it with 'swift build -c release --static-swift-stdlib --product nvmf-perf'"
+fi
 
 # --- file system: mkfs.ext4, mount, copy, checksum back after a remount
 mkfs.ext4 -q -F "$AIO_DEV" || fail "mkfs.ext4"

@@ -5,6 +5,7 @@
 #   perf/lib/fio-suite.sh --addr IP --nqn NQN --label NAME --out DIR
 #                         [--port 4420] [--runtime 10] [--target-pid PID]
 #                         [--jobs randread-4k-qd1,...,verify-crc32c] [--remote-cpu TAG]
+#                         [--nvmf-perf BIN]
 #
 # Connects (`nvme connect -t rdma`), finds the namespace's block device, runs
 #   randread-4k-qd1, randread-4k-qd32, randwrite-4k-qd32, seqread-128k-qd8
@@ -17,9 +18,11 @@
 # runs on the other guest of lab/run-pair: around each job this script asks
 # that guest (perf/lib/pair-cpu.sh, serving TAG) for its CPU figures, so the .cpu file reports
 # the target guest's busy % and the target process's CPU, plus this (host)
-# guest's busy % as host_guest_cpu_busy_pct.
+# guest's busy % as host_guest_cpu_busy_pct. With --nvmf-perf BIN each job also
+# runs through our own user-space initiator (same pattern, size, depth and
+# time) into DIR/NAME.JOB.nvmf-perf.json: the yardstick's second initiator.
 set -euo pipefail
-PORT=4420 RUNTIME=10 TPID="" JOBS="" REMOTE=""
+PORT=4420 RUNTIME=10 TPID="" JOBS="" REMOTE="" PERF=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --addr) ADDR="$2"; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --target-pid) TPID="$2"; shift 2 ;;
     --jobs) JOBS="$2"; shift 2 ;;
     --remote-cpu) REMOTE="$2"; shift 2 ;;
+    --nvmf-perf) PERF="$2"; shift 2 ;;
     *) echo "fio-suite: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -74,10 +78,22 @@ run_job() {
   echo "fio-suite[$LABEL]: $name done ($(cat "$OUT/$LABEL.$name.cpu"))"
 }
 
+# perf_job NAME PATTERN SIZE DEPTH: the same job through nvmf-perf (when --nvmf-perf was given).
+perf_job() {
+  [ -n "$PERF" ] && wanted "$1" || return 0
+  "$PERF" -r "trtype:RDMA traddr:$ADDR trsvcid:$PORT subnqn:$NQN" -w "$2" -o "$3" -q "$4" -t "$RUNTIME" \
+    --no-progress --json "$OUT/$LABEL.$1.nvmf-perf.json" >/dev/null
+  echo "fio-suite[$LABEL]: $1 through nvmf-perf done"
+}
+
 run_job randread-4k-qd1 --rw=randread --bs=4k --iodepth=1
+perf_job randread-4k-qd1 randread 4k 1
 run_job randread-4k-qd32 --rw=randread --bs=4k --iodepth=32
+perf_job randread-4k-qd32 randread 4k 32
 run_job randwrite-4k-qd32 --rw=randwrite --bs=4k --iodepth=32
+perf_job randwrite-4k-qd32 randwrite 4k 32
 run_job seqread-128k-qd8 --rw=read --bs=128k --iodepth=8
+perf_job seqread-128k-qd8 read 128k 8
 
 # Data integrity: write with crc32c headers, read back and verify every block.
 wanted verify-crc32c || exit 0
