@@ -12,7 +12,11 @@ public struct NamespaceGeometry: Equatable, Sendable {
         self.blockSize = blockSize
     }
 
-    public var byteCount: UInt64 { blockCount &* UInt64(blockSize) }
+    /// NSZE × block size, saturating: NSZE is the target's word and may be absurd.
+    public var byteCount: UInt64 {
+        let (bytes, overflow) = blockCount.multipliedReportingOverflow(by: UInt64(blockSize))
+        return overflow ? UInt64.max : bytes
+    }
 
     /// Decodes NSZE (bytes 0–7), FLBAS (26) and the selected LBA format (128 + 4 × index).
     init(identifyNamespace data: [UInt8], id: UInt32) throws(HostError) {

@@ -144,6 +144,9 @@ public struct NVMfPerfCommand: ParsableCommand {
                 guard let source = LatencyClock.Source(rawValue: clock) else {
                     throw HostError("--clock \(clock): tsc or monotonic-raw")
                 }
+                #if !arch(x86_64)
+                    if source == .tsc { throw HostError("--clock tsc: this CPU has no RDTSC; use monotonic-raw") }
+                #endif
                 clockSource = source
             }
             let range = try ioRange.map { text throws(HostError) in

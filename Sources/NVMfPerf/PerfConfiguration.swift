@@ -55,7 +55,7 @@ public struct PerfConfiguration: Sendable {
     /// Refuses values that cannot make a run, naming the option.
     public func validate() throws(HostError) {
         guard !transportIDs.isEmpty else { throw HostError("-r: give at least one transport ID") }
-        guard (1...65536).contains(queueDepth) else { throw HostError("-q \(queueDepth): queue depth must be 1–65536") }
+        guard (1...4096).contains(queueDepth) else { throw HostError("-q \(queueDepth): queue depth must be 1–4096") }
         guard ioSize >= 512, ioSize <= 1 << 30, ioSize % 512 == 0 else {
             throw HostError("-o \(ioSize): I/O size must be a multiple of 512 bytes, at most 1 GiB")
         }

@@ -220,7 +220,6 @@ public final class PerfRun {
         var printedThrough = -1
         let keepAliveEvery = max(Int(config.keepAliveMilliseconds) / 2, 100)
         var nextKeepAlive = Self.milliseconds() + keepAliveEvery
-        var wasStopped = false
         while running > 0 {
             if finished.wait(timeout: .now() + .milliseconds(50)) == .success {
                 running -= 1
@@ -229,7 +228,8 @@ public final class PerfRun {
             if pass == .measured {
                 printedThrough = collectIntervals(after: printedThrough, into: &intervals, final: false)
             }
-            if Self.milliseconds() >= nextKeepAlive {
+            // KATO 0 asked for no keep-alive timer: then none is sent.
+            if config.keepAliveMilliseconds > 0, Self.milliseconds() >= nextKeepAlive {
                 nextKeepAlive = Self.milliseconds() + keepAliveEvery
                 for session in sessions {
                     do { try session.controller.keepAlive() } catch { control.fail("keep-alive: \(error)") }
@@ -237,9 +237,6 @@ public final class PerfRun {
             }
             for session in sessions where !session.adminQueue.checkConnection() {
                 control.fail(session.adminQueue.failure?.description ?? "admin queue lost")
-            }
-            if !wasStopped, control.stop.load(ordering: .relaxed) {
-                wasStopped = true
             }
         }
         let elapsed = Double(clock.nanoseconds(clock.now() &- start)) / 1e9
