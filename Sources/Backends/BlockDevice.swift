@@ -168,6 +168,10 @@ public enum BlockDeviceError: Error, Sendable, Equatable, CustomStringConvertibl
     case writeFailed(errno: Int32)
     /// The device is read-only. NVMe: Attempted Write to Read Only Range.
     case readOnly
+    /// The storage behind the device cannot be reached from here for now (a
+    /// network store timed out or fenced this client). NVMe: Internal Path
+    /// Error, which a host retries, on another path when it has one.
+    case unavailable(errno: Int32)
     /// Creation or open failed; the message names the path or field.
     case setup(String)
 
@@ -179,6 +183,7 @@ public enum BlockDeviceError: Error, Sendable, Equatable, CustomStringConvertibl
         case .readFailed(let e): return "read failed (errno \(e))"
         case .writeFailed(let e): return "write failed (errno \(e))"
         case .readOnly: return "device is read-only"
+        case .unavailable(let e): return "storage unreachable (errno \(e))"
         case .setup(let m): return m
         }
     }

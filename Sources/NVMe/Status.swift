@@ -208,6 +208,11 @@ extension NVMeStatus {
     // MARK: Path related (SCT 3)
     // Never DNR: a multipath host fails the command over to another path
     // (Linux: nvme_is_path_error, then FAILOVER unless DNR is set).
+    /// 00h Internal Path Error: the controller cannot reach the storage
+    /// behind the namespace for now (a network store timed out).
+    @inlinable public static var internalPathError: NVMeStatus {
+        NVMeStatus(codeType: .path, code: 0x00, doNotRetry: false)
+    }
     /// 01h Asymmetric Access Persistent Loss.
     @inlinable public static var anaPersistentLoss: NVMeStatus {
         NVMeStatus(codeType: .path, code: 0x01, doNotRetry: false)

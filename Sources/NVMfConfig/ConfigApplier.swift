@@ -1,5 +1,6 @@
 import Backends
 import Logging
+import RBDBackend
 import Target
 
 /// What applying a configuration produced: the devices it registered with
@@ -15,6 +16,9 @@ public struct AppliedConfiguration {
     public var listeners: [ListenerConfig] = []
     /// `nvmf_create_transport` was applied.
     public var transportCreated = false
+    /// Ceph clusters registered by `bdev_rbd_register_cluster` (shared: a
+    /// copy of this value refers to the same registry).
+    public var rbdClusters = RBDClusterRegistry()
 
     public init() {}
 }
@@ -24,6 +28,7 @@ public enum ConfigOutcome: Equatable {
     case device(name: String)
     case subsystem(nqn: String)
     case namespace(nsid: UInt32)
+    case cluster(name: String)
     case done
 }
 
@@ -49,6 +54,7 @@ extension ConfigFile {
         } catch {
             for s in created { try? target.removeSubsystem(nqn: s.nqn) }
             for name in out.devices.keys { try? target.deleteDevice(named: name) }
+            out.rbdClusters.shutdownAll()
             throw error
         }
         logger.info(
@@ -105,6 +111,15 @@ extension AppliedConfiguration {
             try newDevice(name) { () throws(BlockDeviceError) in
                 try AioBlockDevice(path: filename, name: name, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
             }
+            return .device(name: name)
+        case .bdevRbdRegisterCluster(let name, let options):
+            try out.applyRegisterCluster(name: name, options: options, path: path)
+            return .cluster(name: name)
+        case .bdevRbdCreate(let c):
+            // SPDK's default names: Ceph0, Ceph1, ...
+            let name = c.name ?? (0...).lazy.map { "Ceph\($0)" }.first { target.device(named: $0) == nil }!
+            let state = out
+            try newDevice(name) { () throws(BlockDeviceError) in try state.makeRBDDevice(c, name: name) }
             return .device(name: name)
         case .nvmfCreateTransport(let t):
             guard !out.transportCreated else { throw fail("the RDMA transport is already created") }

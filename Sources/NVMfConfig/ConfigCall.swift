@@ -1,5 +1,6 @@
 import Backends
 import NVMe
+import RBDBackend
 
 /// One supported configuration call: SPDK's JSON-RPC method names and
 /// parameters, decoded and validated before anything is created.
@@ -8,6 +9,10 @@ public enum ConfigCall: Equatable, Sendable {
     case bdevMallocCreate(name: String, numBlocks: UInt64, blockSize: Int, uuid: DeviceUUID?)
     /// `bdev_aio_create`: a file or block device through libaio (O_DIRECT).
     case bdevAioCreate(name: String, filename: String, blockSize: Int, readOnly: Bool, uuid: DeviceUUID?)
+    /// `bdev_rbd_register_cluster`: a librados connection devices share.
+    case bdevRbdRegisterCluster(name: String, options: RBDClusterOptions)
+    /// `bdev_rbd_create`: a Ceph RBD image through librbd.
+    case bdevRbdCreate(RBDDeviceConfig)
     /// `bdev_null_create`: reads return zeroes, writes are discarded.
     case bdevNullCreate(name: String, numBlocks: UInt64, blockSize: Int, uuid: DeviceUUID?)
     /// `nvmf_create_transport`.
@@ -27,7 +32,7 @@ public enum ConfigCall: Equatable, Sendable {
     public static let supportedMethods = [
         "bdev_malloc_create", "bdev_aio_create", "bdev_null_create", "nvmf_create_transport",
         "nvmf_create_subsystem", "nvmf_subsystem_add_listener", "nvmf_subsystem_add_ns", "nvmf_subsystem_add_host",
-        "nvmf_subsystem_listener_set_ana_state",
+        "nvmf_subsystem_listener_set_ana_state", "bdev_rbd_register_cluster", "bdev_rbd_create",
     ]
 
     /// ANA state names: SPDK's three, and the two it prints but does not
@@ -86,6 +91,10 @@ public enum ConfigCall: Equatable, Sendable {
             _ = try p.bool("fallocate")
             try p.ignoreIfDefault("nowait", default: .bool(false))
             call = .bdevAioCreate(name: name, filename: filename, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
+        case "bdev_rbd_register_cluster":
+            call = try rbdRegisterCluster(&p)
+        case "bdev_rbd_create":
+            call = try rbdCreate(&p)
         case "bdev_null_create":
             let (name, blocks, blockSize, uuid) = try sizedDevice(&p)
             call = .bdevNullCreate(name: name, numBlocks: blocks, blockSize: blockSize, uuid: uuid)

@@ -89,7 +89,8 @@ public struct ConfigFile: Equatable, Sendable {
     {
         let expected: String
         switch call {
-        case .bdevMallocCreate, .bdevAioCreate, .bdevNullCreate: expected = "bdev"
+        case .bdevMallocCreate, .bdevAioCreate, .bdevNullCreate, .bdevRbdRegisterCluster, .bdevRbdCreate:
+            expected = "bdev"
         default: expected = "nvmf"
         }
         guard subsystem == expected else {

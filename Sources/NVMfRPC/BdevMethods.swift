@@ -1,5 +1,6 @@
 import Backends
 import NVMfConfig
+import RBDBackend
 import Target
 
 // bdev_malloc_create/delete, bdev_null_create/delete, bdev_aio_create/delete,
@@ -9,7 +10,7 @@ import Target
 
 extension RPCMethods {
     func registerBdevMethods() {
-        for method in ["bdev_malloc_create", "bdev_null_create", "bdev_aio_create"] {
+        for method in ["bdev_malloc_create", "bdev_null_create", "bdev_aio_create", "bdev_rbd_create"] {
             register(method) { m, p throws(RPCError) in
                 guard case .device(let name) = try m.applyConfigCall(method, &p) else {
                     throw .internalError("\(method) made no device")
@@ -19,6 +20,7 @@ extension RPCMethods {
         }
         for (method, kind) in [
             ("bdev_malloc_delete", "Malloc"), ("bdev_null_delete", "Null"), ("bdev_aio_delete", "AIO"),
+            ("bdev_rbd_delete", "Ceph"),
         ] {
             register(method) { m, p throws(RPCError) in
                 let name = try m.required(&p, "name")
@@ -49,6 +51,7 @@ extension RPCMethods {
     static func productName(_ d: any BlockDevice) -> String {
         switch d {
         case is AioBlockDevice: return "AIO disk"
+        case is RBDBlockDevice: return "Ceph Rbd Disk"
         case is NullBlockDevice: return "Null disk"
         case is MemoryBlockDevice: return "Malloc disk"
         default: return "disk"
@@ -67,6 +70,15 @@ extension RPCMethods {
             ]),
         ]
         if info.claim != nil { o["claim_type"] = .string("exclusive_write") }
+        if let rbd = d as? RBDBlockDevice {
+            var r: [String: JSONValue] = [
+                "pool_name": .string(rbd.poolName), "rbd_name": .string(rbd.imageName),
+                "exclusive_lock": .bool(rbd.features & RBDBlockDevice.exclusiveLockFeature != 0),
+                "rbd_cache": .bool(rbd.hasVolatileWriteCache),
+            ]
+            if !rbd.ownsCluster { r["cluster_name"] = .string(rbd.cluster.name) }
+            o["driver_specific"] = .object(["rbd": .object(r)])
+        }
         if let aio = d as? AioBlockDevice {
             o["driver_specific"] = .object([
                 "aio": .object(["filename": .string(aio.path), "readonly": .bool(aio.isReadOnly)])

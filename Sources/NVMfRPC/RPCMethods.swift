@@ -32,6 +32,7 @@ public final class RPCMethods: @unchecked Sendable {
         self.logger = logger
         registerInformationMethods()
         registerBdevMethods()
+        registerRBDMethods()
         registerNvmfMethods()
         registerSaveConfig()
     }

@@ -1,5 +1,6 @@
 import Backends
 import NVMfConfig
+import RBDBackend
 import Target
 
 // save_config: the running configuration in SPDK's file format, which
@@ -13,10 +14,30 @@ extension RPCMethods {
     /// `{"subsystems": [bdev, nvmf]}` as SPDK writes it.
     public func savedConfiguration() -> JSONValue {
         var bdevs: [JSONValue] = []
+        // Clusters before the devices that name them, as SPDK writes them.
+        for c in state.rbdClusters.all {
+            bdevs.append(
+                .object(["method": .string("bdev_rbd_register_cluster"), "params": .object(Self.clusterParams(c))]))
+        }
         for info in target.deviceInfos {
             let d = info.device
             let call: (String, [String: JSONValue])
             switch d {
+            case let rbd as RBDBlockDevice:
+                var p: [String: JSONValue] = [
+                    "name": .string(d.name), "pool_name": .string(rbd.poolName), "rbd_name": .string(rbd.imageName),
+                    "block_size": .int(d.blockSize), "uuid": .string("\(d.uuid)"), "read_only": .bool(rbd.isReadOnly),
+                ]
+                if rbd.ownsCluster {
+                    if let user = rbd.cluster.options.userID { p["user_id"] = .string(user) }
+                    if let config = rbd.privateConfig, !config.isEmpty {
+                        p["config"] = .object(
+                            Dictionary(uniqueKeysWithValues: config.map { ($0.key, JSONValue.string($0.value)) }))
+                    }
+                } else {
+                    p["cluster_name"] = .string(rbd.cluster.name)
+                }
+                call = ("bdev_rbd_create", p)
             case let aio as AioBlockDevice:
                 call = (
                     "bdev_aio_create",
@@ -107,5 +128,23 @@ extension RPCMethods {
                 .object(["subsystem": .string("nvmf"), "config": .array(nvmf)]),
             ])
         ])
+    }
+}
+
+extension RPCMethods {
+    /// `bdev_rbd_register_cluster`'s params for a registered cluster (also
+    /// `bdev_rbd_get_clusters_info`'s answer, with the client address).
+    static func clusterParams(_ c: RBDCluster) -> [String: JSONValue] {
+        var p: [String: JSONValue] = ["name": .string(c.name)]
+        let o = c.options
+        if let user = o.userID { p["user_id"] = .string(user) }
+        if !o.configParams.isEmpty {
+            p["config_param"] = .object(
+                Dictionary(uniqueKeysWithValues: o.configParams.map { ($0.key, JSONValue.string($0.value)) }))
+        }
+        if let f = o.configFile { p["config_file"] = .string(f) }
+        if let k = o.keyFile { p["key_file"] = .string(k) }
+        if let m = o.coreMask { p["core_mask"] = .string("0x" + String(m, radix: 16)) }
+        return p
     }
 }

@@ -14,6 +14,8 @@ struct NVMfRPCCommand: ParsableCommand {
             SpdkGetVersion.self, RpcGetMethods.self, SaveConfig.self, SpdkKillInstance.self,
             BdevMallocCreate.self, BdevMallocDelete.self, BdevAioCreate.self, BdevAioDelete.self,
             BdevNullCreate.self, BdevNullDelete.self, BdevGetBdevs.self,
+            BdevRbdRegisterCluster.self, BdevRbdUnregisterCluster.self, BdevRbdGetClustersInfo.self, BdevRbdCreate.self,
+            BdevRbdDelete.self,
             NvmfCreateTransport.self, NvmfGetTransports.self, NvmfCreateSubsystem.self, NvmfDeleteSubsystem.self,
             NvmfGetSubsystems.self, NvmfSubsystemAddListener.self, NvmfSubsystemRemoveListener.self,
             NvmfSubsystemListenerSetAnaState.self,

@@ -159,6 +159,7 @@ extension NVMeStatus {
         case .readFailed: self = .unrecoveredReadError
         case .writeFailed: self = .writeFault
         case .readOnly: self = .writeToReadOnly
+        case .unavailable: self = .internalPathError
         case .setup: self = .internalError
         }
     }

@@ -14,7 +14,7 @@ struct NVMfTgt: ParsableCommand {
         abstract: "NVMe-over-Fabrics target over RDMA.",
         discussion: """
             With --config, reads an SPDK-format JSON configuration (the methods bdev_malloc_create, \
-            bdev_aio_create, bdev_null_create, nvmf_create_transport, nvmf_create_subsystem, \
+            bdev_aio_create, bdev_null_create, bdev_rbd_register_cluster, bdev_rbd_create, nvmf_create_transport, nvmf_create_subsystem, \
             nvmf_subsystem_add_listener, nvmf_subsystem_add_ns, nvmf_subsystem_add_host). Without it, serves \
             the embedded default: one 256 MiB memory namespace in \(ConfigFile.defaultSubsystemNQN), open to any \
             host, listening on --listen-address (default: the first non-loopback IPv4 address) port 4420. \
@@ -108,7 +108,11 @@ struct NVMfTgt: ParsableCommand {
         } catch {
             throw DaemonError("nvmf-tgt: \(config ?? "embedded default"): \(error)")
         }
-        defer { target.closeAllDevices() }
+        // Devices first (an RBD image closes on its cluster), then the clusters.
+        defer {
+            target.closeAllDevices()
+            applied.rbdClusters.shutdownAll()
+        }
 
         let transport: RdmaTransport
         do {
