@@ -26,8 +26,6 @@ static struct {
     int (*rados_connect)(crbd_rados_t);
     void (*rados_shutdown)(crbd_rados_t);
     int (*rados_getaddrs)(crbd_rados_t, char **);
-    int (*rados_blocklist_add)(crbd_rados_t, char *, uint32_t);
-    int (*rados_wait_for_latest_osdmap)(crbd_rados_t);
     int (*rados_ioctx_create)(crbd_rados_t, const char *, crbd_ioctx_t *);
     void (*rados_ioctx_destroy)(crbd_ioctx_t);
     int (*rbd_open)(crbd_ioctx_t, const char *, crbd_image_t *, const char *);
@@ -81,8 +79,6 @@ static void load(void) {
     RESOLVE(rados, rados_connect);
     RESOLVE(rados, rados_shutdown);
     RESOLVE(rados, rados_getaddrs);
-    RESOLVE(rados, rados_blocklist_add);
-    RESOLVE(rados, rados_wait_for_latest_osdmap);
     RESOLVE(rados, rados_ioctx_create);
     RESOLVE(rados, rados_ioctx_destroy);
     RESOLVE(rbd, rbd_open);
@@ -127,12 +123,6 @@ int crbd_rados_getaddrs(crbd_rados_t cluster, char *buffer, size_t length) {
     free(addrs);  // librados allocates it with malloc; the caller frees
     return 0;
 }
-int crbd_rados_blocklist_add(crbd_rados_t cluster, const char *address, uint32_t expire_seconds) {
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", address);  // the C API takes a non-const char *
-    return lib.rados_blocklist_add(cluster, copy, expire_seconds);
-}
-int crbd_rados_wait_for_latest_osdmap(crbd_rados_t cluster) { return lib.rados_wait_for_latest_osdmap(cluster); }
 int crbd_rados_ioctx_create(crbd_rados_t cluster, const char *pool, crbd_ioctx_t *ioctx) {
     return lib.rados_ioctx_create(cluster, pool, ioctx);
 }

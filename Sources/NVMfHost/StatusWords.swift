@@ -46,6 +46,7 @@ public enum StatusWords {
         case (1, 0x84): return "Connect: invalid host (this host NQN is not allowed on the subsystem)"
         case (2, 0x80): return "write fault"
         case (2, 0x81): return "unrecovered read error"
+        case (3, 0x00): return "internal path error"
         case (3, 0x01): return "asymmetric access persistent loss"
         case (3, 0x02): return "asymmetric access inaccessible"
         case (3, 0x03): return "asymmetric access transition"

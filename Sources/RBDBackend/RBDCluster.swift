@@ -182,21 +182,6 @@ public final class RBDCluster: @unchecked Sendable {
     func retain() { users.withLock { $0 += 1 } }
     func release() { users.withLock { $0 -= 1 } }
 
-    /// Fences another client: adds `address` to the OSD blocklist for
-    /// `seconds`, then waits until this client has the OSD map that holds it,
-    /// so no write of the fenced client can land after this returns.
-    public func blocklist(address: String, seconds: UInt32) throws(RBDError) {
-        var rc = crbd_rados_blocklist_add(handle, address, seconds)
-        guard rc == 0 else {
-            throw .cluster(name: name, message: "blocklist add \(address): \(RBDLibrary.describe(rc))")
-        }
-        rc = crbd_rados_wait_for_latest_osdmap(handle)
-        guard rc == 0 else {
-            throw .cluster(
-                name: name, message: "waiting for the OSD map after the blocklist: \(RBDLibrary.describe(rc))")
-        }
-    }
-
     /// The current value of a Ceph option on this connection.
     public func configValue(_ key: String) -> String? { Self.get(handle, key) }
 

@@ -58,14 +58,6 @@ trap cleanup EXIT
 wait_cm_listen "$A_IP" 30 4420 || fail "nvmf-tgt never listened on $A_IP"
 wait_cm_listen "$B_IP" 10 4420 || fail "nvmf-tgt never listened on $B_IP"
 
-# The host's controller (nvmeN) of the path through address $1.
-ctrl_for() {
-  local c
-  for c in /sys/class/nvme/nvme*; do
-    [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$NQN" ] && grep -q "traddr=$1," "$c/address" && { basename "$c"; return 0; }
-  done
-  return 1
-}
 # The host's view of path $1's ANA state (its per-path namespace in sysfs).
 host_state() { cat /sys/class/nvme/"$1"/nvme*c*n1/ana_state 2>/dev/null; }
 host_state_is() { [ "$(host_state "$1")" = "$2" ]; }

@@ -35,8 +35,6 @@ int crbd_rados_connect(crbd_rados_t cluster);
 void crbd_rados_shutdown(crbd_rados_t cluster);
 /// The client's address(es) as the cluster sees them (what a peer blocklists).
 int crbd_rados_getaddrs(crbd_rados_t cluster, char *buffer, size_t length);
-int crbd_rados_blocklist_add(crbd_rados_t cluster, const char *address, uint32_t expire_seconds);
-int crbd_rados_wait_for_latest_osdmap(crbd_rados_t cluster);
 int crbd_rados_ioctx_create(crbd_rados_t cluster, const char *pool, crbd_ioctx_t *ioctx);
 void crbd_rados_ioctx_destroy(crbd_ioctx_t ioctx);
 
