@@ -18,6 +18,21 @@ public struct RBDDeviceConfig: Equatable, Sendable {
     public var uuid: DeviceUUID?
     /// `read_only` (SPDK ≥ 24.09): the image is opened read-only.
     public var readOnly: Bool
+
+    public init(
+        name: String?, poolName: String, imageName: String, blockSize: Int, clusterName: String?, userID: String?,
+        config: [RBDConfigEntry]?, uuid: DeviceUUID?, readOnly: Bool
+    ) {
+        self.name = name
+        self.poolName = poolName
+        self.imageName = imageName
+        self.blockSize = blockSize
+        self.clusterName = clusterName
+        self.userID = userID
+        self.config = config
+        self.uuid = uuid
+        self.readOnly = readOnly
+    }
 }
 
 extension ConfigCall {

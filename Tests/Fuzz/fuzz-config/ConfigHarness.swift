@@ -7,7 +7,11 @@
 //   Tests/Fuzz/README.md);
 // - bdev_aio_create opens the harness's own 1 MiB scratch file when its
 //   filename is "fuzz-aio.img", and a path that does not exist otherwise, so
-//   it fails with an error and never opens a real file or device.
+//   it fails with an error and never opens a real file or device;
+// - bdev_rbd_register_cluster and bdev_rbd_create never reach librados (a
+//   fuzzed mon_host would make each input wait for client_mount_timeout):
+//   both become a bdev_rbd_create on a cluster that is not registered, which
+//   fails in the applier with an error, after the same decoding.
 import Backends
 import FuzzSupport
 import Glibc
@@ -41,9 +45,19 @@ final class ConfigHarness {
         case .bdevAioCreate(let name, let filename, let blockSize, let readOnly, let uuid):
             let path = filename == Self.aioToken ? aioFile : "\(scratchDirectory)/no-such-dir/file"
             return .bdevAioCreate(name: name, filename: path, blockSize: blockSize, readOnly: readOnly, uuid: uuid)
+        case .bdevRbdRegisterCluster(let name, _):
+            return .bdevRbdCreate(Self.unreachableRBD(name: name))
+        case .bdevRbdCreate(let c):
+            return .bdevRbdCreate(Self.unreachableRBD(name: c.name ?? "Ceph0"))
         default:
             return call
         }
+    }
+
+    static func unreachableRBD(name: String) -> RBDDeviceConfig {
+        RBDDeviceConfig(
+            name: name, poolName: "rbd", imageName: "fuzz", blockSize: 4096, clusterName: "fuzz-not-registered",
+            userID: nil, config: nil, uuid: nil, readOnly: false)
     }
 
     func run(_ input: UnsafeRawBufferPointer) {

@@ -57,6 +57,14 @@ extension ConfigHarness {
                 file(bdev: [aio, malloc], nvmf: [transport, subsystem(), namespace("Aio0"), namespace("Malloc0")])
             ),
             (
+                "rbd-cluster-and-image",
+                file(
+                    bdev: [
+                        #"{ "method": "bdev_rbd_register_cluster", "params": { "name": "ceph", "user_id": "admin", "config_param": { "mon_host": "10.0.0.1", "rados_osd_op_timeout": "15" }, "core_mask": "[0-1]" } }"#,
+                        #"{ "method": "bdev_rbd_create", "params": { "name": "Rbd0", "pool_name": "rbd", "rbd_name": "img", "block_size": 4096, "cluster_name": "ceph", "read_only": false } }"#,
+                    ], nvmf: [transport, subsystem(), namespace("Rbd0")])
+            ),
+            (
                 "transport-options",
                 file(
                     bdev: [],
