@@ -26,7 +26,8 @@ lab_accel() {
 # lab_qemu_start JOB CPUS MEM TIMEOUT NETDEV_ARGS...: boots the cached image
 # in the background (root snapshot=on, so every run starts clean) with the
 # job folder, the repository and /opt/swift shared over 9p, and sets QPID.
-# Any extra 9p shares come in LAB_EXTRA_SHARES (an array of QEMU arguments).
+# Any extra 9p shares come in LAB_EXTRA_SHARES (an array of QEMU arguments);
+# LAB_ROOTFS names the root image in the cache (rootfs.img unless set).
 lab_qemu_start() {
   local job="$1" cpus="$2" mem="$3" timeout="$4"; shift 4
   local shares=(-virtfs "local,path=$job,mount_tag=job,security_model=none,id=job"
@@ -36,7 +37,7 @@ lab_qemu_start() {
   timeout "$timeout" qemu-system-x86_64 -accel "$(lab_accel)" -cpu max -smp "$cpus" -m "$mem" \
     -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
     -append "console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/sbin/lab-init panic=-1 quiet" \
-    -drive "file=$CACHE/rootfs.img,format=raw,if=virtio,snapshot=on" \
+    -drive "file=$CACHE/${LAB_ROOTFS:-rootfs.img},format=raw,if=virtio,snapshot=on" \
     "$@" "${shares[@]}" \
     -display none -serial "file:$job/console.log" -monitor none -no-reboot &
   QPID=$!
@@ -70,4 +71,13 @@ lab_cache_dir() {
     trixie) echo "${LAB_CACHE:-$LAB_DIR/cache-trixie}" ;;
     *) echo "${LAB_CACHE:-$LAB_DIR/cache}" ;;
   esac
+}
+
+# lab_image_kind SCRIPT: which root image SCRIPT boots: "ceph" when it has a
+# "# lab-image: ceph" line (rootfs-ceph.img, trixie only), else "plain";
+# LAB_IMAGE in the environment overrides the script.
+lab_image_kind() {
+  local kind="${LAB_IMAGE:-}"
+  [ -n "$kind" ] || kind=$(sed -n 's/^# lab-image: *\([a-z]*\).*/\1/p' "$1" | head -1)
+  echo "${kind:-plain}"
 }

@@ -27,9 +27,9 @@ ceph_start 2
 rbd create rbd/bench --size 256M
 # Every object written once, so reads reach the OSDs' data rather than
 # "no such object".
-DEV=$(rbd map rbd/bench -o noudev)
+DEV=$(ceph_rbd_map rbd/bench)
 dd if=/dev/urandom of="$DEV" bs=4M count=64 oflag=direct status=none
-rbd unmap "$DEV"
+ceph_rbd_unmap "$DEV"
 echo "guest: cluster up, image filled"
 
 run_job() { # TARGET JOB ROUND DEV RW BS DEPTH
@@ -53,7 +53,7 @@ PY
 target_up() { # kernel|nvmf-tgt -> sets NQN (and TPID, RBD_DEV)
   if [ "$1" = kernel ]; then
     NQN=nqn.2026-12.io.nvmet:rbd
-    RBD_DEV=$(rbd map rbd/bench -o noudev)
+    RBD_DEV=$(ceph_rbd_map rbd/bench)
     kernel_target_up "$NQN" "$RBD_DEV" "$IP" 4420
   else
     NQN=nqn.2026-12.io.nvmf-target:rbd
@@ -75,7 +75,7 @@ JSON
 target_down() {
   if [ "$1" = kernel ]; then
     kernel_target_down "$NQN"
-    rbd unmap "$RBD_DEV"
+    ceph_rbd_unmap "$RBD_DEV"
   else
     kill -INT "$TPID"; wait "$TPID"
   fi
