@@ -4,7 +4,7 @@
 #   2. swift build and swift test on the host (lab-only tests say they are skipped, and why),
 #      the host suite again under AddressSanitizer (with LeakSanitizer) and under
 #      ThreadSanitizer, and each libFuzzer harness for
-#      FUZZ_SECONDS (default 45; scripts/fuzz.sh fails on any crash, hang or lost completion),
+#      FUZZ_SECONDS (default 35; scripts/fuzz.sh fails on any crash, hang or lost completion),
 #   3. builds or reuses the lab guests and runs every lab test in a fresh guest each:
 #      lab/tests/*.sh (smoke first): the Swift lab suites over rxe, the Backends device
 #      suites (loop, device-mapper), nvmf-tgt end to end with the kernel initiator;
@@ -31,7 +31,7 @@ echo "== swift test under ThreadSanitizer (host)"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 echo "== fuzzers (libFuzzer + ASan, bounded; scripts/fuzz.sh)"
-scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-35}"
 echo "== nvmf-tgt, nvmf-rpc and nvmf-perf release builds (static Swift stdlib, for the lab guest)"
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 swift build -c release --static-swift-stdlib --product nvmf-rpc

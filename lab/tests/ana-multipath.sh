@@ -30,7 +30,7 @@ set -euo pipefail
 A_IP=$LAB_RDMA_IP
 B_IP=${A_IP%.*}.202
 NQN=nqn.2026-11.io.nvmf-target:ana
-FLIPS=${ANA_FLIPS:-20}
+FLIPS=${ANA_FLIPS:-12}
 fail() { echo "FAIL: $*"; dmesg | grep -iE "nvme|ana" | tail -20; tail -30 /tmp/tgt.log; exit 1; }
 
 [ "$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" = Y ] \
