@@ -5,13 +5,13 @@
 # rounds interleaved (perf/guest/rbd.sh). Prints the medians per (target,
 # job), the ratio ours ÷ kernel, and CPU per I/O.
 #
-#   perf/rbd.sh [ROUNDS] [RUNTIME]      (defaults 3, 10)
-# NVMF_TGT_ARGS (e.g. "--mode interrupt") is passed to nvmf-tgt.
+#   perf/rbd.sh [ROUNDS] [RUNTIME] [NVMF_TGT_ARGS...]   (defaults 3, 10)
+# e.g. perf/rbd.sh 3 10 --mode interrupt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product nvmf-tgt
 LOG=$(mktemp)
-LAB_SUITE=trixie LAB_IMAGE=ceph lab/run --timeout 5400 --mem 4096 perf/guest/rbd.sh "${1:-3}" "${2:-10}" 2>&1 \
+LAB_SUITE=trixie LAB_IMAGE=ceph lab/run --timeout 5400 --mem 4096 perf/guest/rbd.sh "${1:-3}" "${2:-10}" "${@:3}" 2>&1 \
   | tee "$LOG" | grep -E '^target|^guest:|error|fail|FAIL' || true
 python3 - "$LOG" <<'PY'
 import re, statistics, sys

@@ -6,7 +6,7 @@
 # image is mapped by krbd only while the kernel target serves it, so the two
 # never pass its exclusive lock back and forth.
 #
-#   perf/guest/rbd.sh ROUNDS RUNTIME
+#   perf/guest/rbd.sh ROUNDS RUNTIME [NVMF_TGT_ARGS...]
 # Prints one line per run:
 #   target T job J round R iops X p50_us Y cpu_us_per_io Z
 # CPU per I/O is the whole guest's busy time (targets, krbd, librbd, the
@@ -18,11 +18,13 @@ set -euo pipefail
 . lab/lib/wait-listen.sh
 . lab/lib/ceph.sh
 ROUNDS="$1" RUNTIME="$2"
+shift 2
+TGT_ARGS=("$@")   # e.g. --mode interrupt
 BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
 IP=$LAB_RDMA_IP
 OUT="${LAB_OUT:?run me through lab/run}/rbd"
 mkdir -p "$OUT"
-echo "guest: $(uname -r), $(nproc) CPUs"
+echo "guest: $(uname -r), $(nproc) CPUs, nvmf-tgt ${TGT_ARGS[*]:-(defaults)}"
 ceph_start 2
 rbd create rbd/bench --size 256M
 # Every object written once, so reads reach the OSDs' data rather than
@@ -66,7 +68,7 @@ target_up() { # kernel|nvmf-tgt -> sets NQN (and TPID, RBD_DEV)
   {"method":"nvmf_subsystem_add_ns","params":{"nqn":"$NQN","namespace":{"bdev_name":"Rbd0"}}},
   {"method":"nvmf_subsystem_add_listener","params":{"nqn":"$NQN","listen_address":{"trtype":"RDMA","adrfam":"IPv4","traddr":"$IP","trsvcid":"4420"}}}]}]}
 JSON
-    "$BIN" --config /tmp/rbd-bench.json ${NVMF_TGT_ARGS:-} >>"$OUT/tgt.log" 2>&1 &
+    "$BIN" --config /tmp/rbd-bench.json ${TGT_ARGS[@]+"${TGT_ARGS[@]}"} >>"$OUT/tgt.log" 2>&1 &
     TPID=$!
   fi
   wait_cm_listen "$IP" 60 4420
