@@ -4,6 +4,7 @@
 # Copied into each run's job folder by lab/run.
 . /lab-job/job.env
 exec >/lab-job/output.log 2>&1
+: >/lab-job/started   # the kernel came up: lab/run retries only boots that never got here
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C
 mkdir -p /tmp && mount -t tmpfs tmpfs /tmp   # before the shares: the repository may live under /tmp
 mkdir -p "$REPO" /opt/swift

@@ -65,6 +65,16 @@ lab_job_result() {
   return "$rc"
 }
 
+# lab_job_never_started JOB QEMU_STATUS: true when the guest stopped before
+# guest-boot.sh ran (no "started" mark, no exit code, not the time limit): the
+# kernel died while booting, so the job never ran. Seen under TCG with several
+# vCPUs on kernel 6.12: an int3 oops in early boot while the kernel patches its
+# own text (sched_clock_cpu, 2.5 s in), once in about 150 boots here.
+lab_job_never_started() {
+  local job="$1" qrc="$2"
+  [ "$qrc" != 124 ] && [ ! -f "$job/exit-code" ] && [ ! -f "$job/started" ]
+}
+
 # lab_cache_dir: the image folder for LAB_SUITE (bookworm unless trixie).
 lab_cache_dir() {
   case "${LAB_SUITE:-bookworm}" in
