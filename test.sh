@@ -56,7 +56,7 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
     if ! lab/run "$@" 2>&1 | tee "$lab_log"; then
       failed+=("$suite: $*")
       # CI shows only the end of the log: keep each failure's own lines for the summary.
-      grep -E '✘|FAIL|not ok|Fatal error|error:' "$lab_log" | head -20 | sed "s|^|  $suite $1: |" >> "$failure_lines" || true
+      grep -E '✘|FAIL|not ok|Fatal error|error:|lab/run(-pair)?( \((target|host)\))?: |Oops|panic' "$lab_log" | head -20 | sed "s|^|  $suite $1: |" >> "$failure_lines" || true
     fi
   }
   run_lab lab/tests/smoke.sh
@@ -76,7 +76,7 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
     echo "== lab ($suite, two guests): $t"
     if ! lab/run-pair "$t" "${t%.target.sh}.host.sh" 2>&1 | tee "$lab_log"; then
       failed+=("$suite: $t (two guests)")
-      grep -E '✘|FAIL|not ok|Fatal error|error:' "$lab_log" | head -20 | sed "s|^|  $suite $t: |" >> "$failure_lines" || true
+      grep -E '✘|FAIL|not ok|Fatal error|error:|lab/run(-pair)?( \((target|host)\))?: |Oops|panic' "$lab_log" | head -20 | sed "s|^|  $suite $t: |" >> "$failure_lines" || true
     fi
   done
 done
