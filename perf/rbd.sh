@@ -6,10 +6,18 @@
 # job), the ratio ours ÷ kernel, and CPU per I/O.
 #
 #   perf/rbd.sh [ROUNDS] [RUNTIME] [NVMF_TGT_ARGS...]   (defaults 3, 10)
+#   perf/rbd.sh --profile [NVMF_TGT_ARGS...]
 # e.g. perf/rbd.sh 3 10 --mode interrupt
+# --profile: where the guest's CPU goes under 4k randread QD32, each target
+# once, sampled system-wide (needs the host's perf, as perf/profile.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product nvmf-tgt
+if [ "${1:-}" = --profile ]; then
+  shift
+  . perf/lib/perfkit.sh
+  exec env LAB_SUITE=trixie LAB_IMAGE=ceph lab/run --timeout 1800 --mem 4096 perf/guest/rbd.sh 0 0 --profile "$KIT" "$@"
+fi
 LOG=$(mktemp)
 LAB_SUITE=trixie LAB_IMAGE=ceph lab/run --timeout 5400 --mem 4096 perf/guest/rbd.sh "${1:-3}" "${2:-10}" "${@:3}" 2>&1 \
   | tee "$LOG" | grep -E '^target|^guest:|error|fail|FAIL' || true

@@ -6,9 +6,12 @@
 # image is mapped by krbd only while the kernel target serves it, so the two
 # never pass its exclusive lock back and forth.
 #
-#   perf/guest/rbd.sh ROUNDS RUNTIME [NVMF_TGT_ARGS...]
+#   perf/guest/rbd.sh ROUNDS RUNTIME [--profile PERFKIT_DIR] [NVMF_TGT_ARGS...]
 # Prints one line per run:
 #   target T job J round R iops X p50_us Y cpu_us_per_io Z
+# With --profile (perf/rbd.sh --profile), no rounds: each target serves one
+# 4k randread QD32 run while `perf record -a` samples both vCPUs in its steady
+# state, and the split by thread, by library and by symbol is printed.
 # CPU per I/O is the whole guest's busy time (targets, krbd, librbd, the
 # OSDs, fio) over the run's I/Os: the cluster's share is the same for both.
 set -euo pipefail
@@ -19,6 +22,8 @@ set -euo pipefail
 . lab/lib/ceph.sh
 ROUNDS="$1" RUNTIME="$2"
 shift 2
+KIT=""
+if [ "${1:-}" = --profile ]; then KIT="$2"; shift 2; fi
 TGT_ARGS=("$@")   # e.g. --mode interrupt
 BIN="${NVMF_TGT_BIN:-.build/release/nvmf-tgt}"
 IP=$LAB_RDMA_IP
@@ -82,6 +87,40 @@ target_down() {
     kill -INT "$TPID"; wait "$TPID"
   fi
 }
+
+# The host's perf runs through the host's own loader and libraries: the guest's
+# newer libc would not load the host's libc (perf/lib/perfkit.sh).
+perf_kit() { "$KIT/lib/ld-linux-x86-64.so.2" --library-path "$KIT/lib" "$KIT/perf" "$@"; }
+
+profile() { # TARGET DEV
+  local data="$OUT/$1.perf.data" f
+  fio --name=p --filename="$2" --ioengine=libaio --direct=1 --time_based --runtime=14 \
+    --rw=randread --bs=4k --iodepth=32 --output="$OUT/$1.profile-fio.txt" &
+  f=$!
+  sleep 4   # fio's ramp and librbd's first reads: the profile covers the steady state only
+  perf_kit record -a -e cpu-clock -F 499 -o "$data" -- sleep 8 >/dev/null 2>&1
+  wait "$f"
+  echo "guest: $1: $(grep -o 'IOPS=[^,]*' "$OUT/$1.profile-fio.txt" | head -1)"
+  local rep=(perf_kit report -i "$data" --no-children --stdio)
+  echo "##### $1: by thread (share of both vCPUs)"
+  "${rep[@]}" --sort comm 2>/dev/null | grep "%" | head -14 || true   # head closes the pipe early
+  echo "##### $1: by binary or library"
+  "${rep[@]}" --sort dso 2>/dev/null | grep "%" | head -14 || true   # head closes the pipe early
+  echo "##### $1: top symbols"
+  "${rep[@]}" --sort comm,dso,sym 2>/dev/null | grep "%" | head -30 || true   # head closes the pipe early
+}
+
+if [ -n "$KIT" ]; then
+  echo 0 >/proc/sys/kernel/kptr_restrict; echo -1 >/proc/sys/kernel/perf_event_paranoid
+  for t in kernel nvmf-tgt; do
+    target_up "$t"
+    DEV=$(nvme_host_connect "$IP" 4420 "$NQN")
+    profile "$t" "$DEV"
+    nvme_host_disconnect "$NQN"
+    target_down "$t"
+  done
+  exit 0
+fi
 
 for r in $(seq "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then targets="kernel nvmf-tgt"; else targets="nvmf-tgt kernel"; fi

@@ -6,3 +6,6 @@ KIT="$PWD/.build-perfkit"
 mkdir -p "$KIT/lib"
 cp "$(command -v perf)" "$KIT/perf"
 for l in $(ldd "$(command -v perf)" | awk '/=>/ {print $3}'); do cp -L "$l" "$KIT/lib/"; done
+# The host's loader too: a guest of a newer Debian (trixie) must run perf with
+# the libc it was built against, through this loader (see perf/guest/rbd.sh).
+cp -L /lib64/ld-linux-x86-64.so.2 "$KIT/lib/"
