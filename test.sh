@@ -41,6 +41,9 @@ failed=()
 lab_log=$(mktemp)
 failure_lines=$(mktemp)
 trap 'rm -f "$lab_log" "$failure_lines"' EXIT
+# The lines worth repeating under the summary: swift-testing's and the scripts'
+# failures, lab/run's own ("the guest stopped without an exit code"), kernel oopses.
+failure_pattern='✘|FAIL|not ok|Fatal error|error:|lab/run(-pair)?( \((target|host)\))?: |Oops|panic'
 for suite in ${LAB_SUITES:-bookworm trixie}; do
   export LAB_SUITE="$suite"
   echo "== lab guest ($suite)"
@@ -56,7 +59,7 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
     if ! lab/run "$@" 2>&1 | tee "$lab_log"; then
       failed+=("$suite: $*")
       # CI shows only the end of the log: keep each failure's own lines for the summary.
-      grep -E '✘|FAIL|not ok|Fatal error|error:|lab/run(-pair)?( \((target|host)\))?: |Oops|panic' "$lab_log" | head -20 | sed "s|^|  $suite $1: |" >> "$failure_lines" || true
+      grep -E "$failure_pattern" "$lab_log" | head -20 | sed "s|^|  $suite $1: |" >> "$failure_lines" || true
     fi
   }
   run_lab lab/tests/smoke.sh
@@ -76,7 +79,7 @@ for suite in ${LAB_SUITES:-bookworm trixie}; do
     echo "== lab ($suite, two guests): $t"
     if ! lab/run-pair "$t" "${t%.target.sh}.host.sh" 2>&1 | tee "$lab_log"; then
       failed+=("$suite: $t (two guests)")
-      grep -E '✘|FAIL|not ok|Fatal error|error:|lab/run(-pair)?( \((target|host)\))?: |Oops|panic' "$lab_log" | head -20 | sed "s|^|  $suite $t: |" >> "$failure_lines" || true
+      grep -E "$failure_pattern" "$lab_log" | head -20 | sed "s|^|  $suite $t: |" >> "$failure_lines" || true
     fi
   done
 done

@@ -106,13 +106,16 @@ profile() { # TARGET DEV
   perf_kit record -a -e cpu-clock -F 499 -o "$data" -- sleep 8 >/dev/null 2>&1
   wait "$f"
   echo "guest: $1: $(grep -o 'IOPS=[^,]*' "$OUT/$1.profile-fio.txt" | head -1)"
-  local rep=(perf_kit report -i "$data" --no-children --stdio)
   echo "##### $1: by thread (share of both vCPUs)"
-  "${rep[@]}" --sort comm 2>/dev/null | grep "%" | head -14 || true   # head closes the pipe early
+  report_top "$data" comm 14
   echo "##### $1: by binary or library"
-  "${rep[@]}" --sort dso 2>/dev/null | grep "%" | head -14 || true   # head closes the pipe early
+  report_top "$data" dso 14
   echo "##### $1: top symbols"
-  "${rep[@]}" --sort comm,dso,sym 2>/dev/null | grep "%" | head -30 || true   # head closes the pipe early
+  report_top "$data" comm,dso,sym 30
+}
+
+report_top() { # PERF_DATA SORT_KEYS LINES (head closes the pipe early: not a failure)
+  perf_kit report -i "$1" --no-children --stdio --sort "$2" 2>/dev/null | grep "%" | head -"$3" || true
 }
 
 if [ -n "$KIT" ]; then
